@@ -1,0 +1,75 @@
+import type { GmmJson } from '../gmm/json.js';
+
+/**
+ * What the outside world (metrics, HTTP, status page) may read of the monitor. The stream
+ * layer implements it; `metrics/` and `server/` only ever see these read-only views.
+ */
+
+export const MEASURES = ['kl_ref_win', 'kl_win_ref', 'js'] as const;
+export type Measure = (typeof MEASURES)[number];
+
+export const SEVERITIES = ['warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** One divergence estimate in nats, with its standard error and the estimator that made it. */
+export interface Estimate {
+  value: number;
+  stderr: number;
+  method: string;
+}
+
+export type StreamPhase =
+  /** Collecting the first records that will become the reference. */
+  | 'collecting_reference'
+  /** Reference set; the window has fewer than the minimum samples. */
+  | 'warming_window'
+  /** Evaluated at least once; divergences are meaningful. */
+  | 'ready';
+
+export interface Evaluation {
+  timestampMs: number;
+  divergences: Record<Measure, Estimate>;
+}
+
+export interface StreamView {
+  name: string;
+  topic: string | undefined;
+  fields: string[];
+  dimension: number;
+  phase: StreamPhase;
+  /** True once the stream has a reference and an evaluation; until then nothing is exported but this. */
+  ready: boolean;
+  windowSamples: number;
+  referenceSamples: number;
+  recordsTotal: number;
+  evaluationIntervalSeconds: number;
+  lastEvaluation: Evaluation | undefined;
+  /** Thresholds in nats per measure; a measure without a threshold is absent. */
+  thresholds: Partial<Record<Measure, Partial<Record<Severity, number>>>>;
+  /** Current alert state per severity, after hysteresis. */
+  alert: Record<Severity, boolean>;
+  reference: GmmJson | undefined;
+  window: GmmJson | undefined;
+  /** Recent evaluations, oldest first, bounded in length. */
+  history: Evaluation[];
+}
+
+export interface RejectCount {
+  source: string;
+  reason: string;
+  count: number;
+}
+
+export interface MonitorView {
+  streams(): StreamView[];
+  stream(name: string): StreamView | undefined;
+  rejects(): RejectCount[];
+  /** Source connected and every stream initialised. */
+  isReady(): boolean;
+}
+
+/** Timings the monitor reports as they happen, for the duration histograms. */
+export interface MonitorObserver {
+  refitSeconds(seconds: number): void;
+  evaluationSeconds(seconds: number): void;
+}
