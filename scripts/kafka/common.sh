@@ -1,0 +1,21 @@
+# Sourced by up.sh and down.sh so both agree on where a broker's files live.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+KAFKA_LIBS="${KAFKA_LIBS:-$ROOT/.cache/kafka/libs}"
+# One run dir per port, so a second broker (KAFKA_PORT=9192) never shares data with the first.
+KAFKA_RUN_DIR="${KAFKA_RUN_DIR:-$ROOT/.cache/kafka/broker-$KAFKA_PORT}"
+PID_FILE="$KAFKA_RUN_DIR/kafka.pid"
+LOG_FILE="$KAFKA_RUN_DIR/kafka.log"
+
+running_pid() {
+  local pid
+  [[ -f "$PID_FILE" ]] || return 1
+  pid="$(cat "$PID_FILE")"
+  # A stale pid file can name a recycled pid: only trust it if it is still our java.
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && grep -q kafka.Kafka "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "$pid"
+  else
+    return 1
+  fi
+}
