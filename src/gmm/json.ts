@@ -89,6 +89,25 @@ function fullCovariances(type: CovarianceType, raw: unknown, k: number, d: numbe
   return out;
 }
 
+const EXPECTED_SHAPE: Record<CovarianceType, (k: number, d: number) => string> = {
+  full: (k, d) => `(${k}, ${d}, ${d})`,
+  tied: (_k, d) => `(${d}, ${d})`,
+  diag: (k, d) => `(${k}, ${d})`,
+  spherical: (k) => `(${k},)`,
+};
+
+/** Shape errors are most often a covariance_type that does not match the array: say so. */
+function withShapeHint<T>(type: CovarianceType, k: number, d: number, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof GmmError && /must (be an array|be a number|have length)/.test(err.message)) {
+      throw new GmmError(`${err.message} (covariance_type "${type}" expects covariances shaped ${EXPECTED_SHAPE[type](k, d)})`);
+    }
+    throw err;
+  }
+}
+
 /** Validates model JSON (already parsed) and builds the mixture; every problem is a GmmError naming the field. */
 export function gmmFromJson(json: unknown): Gmm {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('model must be a JSON object');
@@ -111,7 +130,9 @@ export function gmmFromJson(json: unknown): Gmm {
   if (d === 0) fail('means[0] must not be empty');
   const means = new Float64Array(k * d);
   meanRows.forEach((row, c) => means.set(numbers(row, `means[${c}]`, d), c * d));
-  const covariances = fullCovariances(type as CovarianceType, o.covariances, k, d);
+  const covariances = withShapeHint(type as CovarianceType, k, d, () =>
+    fullCovariances(type as CovarianceType, o.covariances, k, d),
+  );
   return createGmm({
     k,
     d,
