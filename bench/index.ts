@@ -1,0 +1,33 @@
+import { cpus, totalmem } from 'node:os';
+import { benchDivergence } from './divergence.js';
+import { benchFit } from './fit.js';
+import { benchMonitor } from './monitor.js';
+
+/**
+ * `npm run bench`: every benchmark in one run, so that ratios are taken side by side on the
+ * same (shared, noisy) machine. `npm run bench -- divergence fit` runs only those parts.
+ */
+const parts: Record<string, (log: (line: string) => void) => Promise<void>> = {
+  divergence: benchDivergence,
+  fit: benchFit,
+  monitor: benchMonitor,
+};
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !(w in parts));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown part ${unknown.join(', ')}; choose from ${Object.keys(parts).join(', ')}\n`);
+  process.exit(2);
+}
+const cpu = cpus()[0]?.model ?? 'unknown cpu';
+log(`# klaxon benchmarks — ${new Date().toISOString()}`);
+log(`machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+for (const [name, run] of Object.entries(parts)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  log(`\n## ${name}\n`);
+  await run(log);
+}
