@@ -1,0 +1,190 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { MEASURES, SEVERITIES, type MonitorObserver, type MonitorView, type StreamView } from '../stream/view.js';
+
+/**
+ * The Prometheus metrics of klaxon. Their names and labels are an API: dashboards and alert
+ * rules depend on them. Every per-stream value is pulled from the view at scrape time, and
+ * each series set is rebuilt on every scrape, so a stream that leaves the view leaves the
+ * output with it.
+ *
+ * Until a stream is ready it exports no `klaxon_divergence_*` and no `klaxon_drift_alert`
+ * series, only `klaxon_stream_ready 0` and its bookkeeping (sample counts, records, the
+ * configured interval): no made-up numbers. A non-finite value is never exported.
+ */
+
+/** Refit and evaluation durations: 100 µs to 10 s in 1–2.5–5 steps. */
+export const DURATION_BUCKETS_SECONDS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+type StreamFn = (s: StreamView) => number | undefined;
+
+function setIfFinite<L extends string>(gauge: Gauge<L>, labels: Partial<Record<L, string>>, value: number | undefined): void {
+  if (value !== undefined && Number.isFinite(value)) gauge.set(labels, value);
+}
+
+/** A gauge with one `stream` label whose value is read from each stream at scrape time. */
+function streamGauge(registry: Registry, view: MonitorView, name: string, help: string, value: StreamFn): Gauge<'stream'> {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['stream'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) setIfFinite(this, { stream: s.name }, value(s));
+    },
+  });
+}
+
+/**
+ * Registers klaxon's metrics and the default process metrics on `registry` and returns the
+ * observer the monitor feeds its refit and evaluation timings to. Throws if any of these names
+ * is already registered there (prom-client's rule), so call it once per registry.
+ */
+export function createMetrics(registry: Registry, view: MonitorView): MonitorObserver {
+  const ready = (s: StreamView): StreamView | undefined => (s.ready && s.lastEvaluation ? s : undefined);
+
+  new Gauge({
+    name: 'klaxon_divergence_nats',
+    help: 'Latest divergence between the reference and window mixtures, in nats (kl_ref_win = KL(reference||window), kl_win_ref = KL(window||reference), js = Jensen-Shannon).',
+    labelNames: ['stream', 'measure'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        const d = ready(s)?.lastEvaluation?.divergences;
+        if (d) for (const measure of MEASURES) setIfFinite(this, { stream: s.name, measure }, d[measure]?.value);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'klaxon_divergence_stderr_nats',
+    help: 'Standard error of the latest divergence estimate, in nats.',
+    labelNames: ['stream', 'measure'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        const d = ready(s)?.lastEvaluation?.divergences;
+        if (d) for (const measure of MEASURES) setIfFinite(this, { stream: s.name, measure }, d[measure]?.stderr);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'klaxon_divergence_threshold_nats',
+    help: 'Configured alert threshold on a divergence, in nats; absent where none is configured.',
+    labelNames: ['stream', 'measure', 'severity'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        if (!ready(s)) continue;
+        for (const measure of MEASURES) {
+          for (const severity of SEVERITIES) {
+            setIfFinite(this, { stream: s.name, measure, severity }, s.thresholds[measure]?.[severity]);
+          }
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'klaxon_drift_alert',
+    help: 'Whether the stream is in drift alert at this severity (1) or not (0), after hysteresis.',
+    labelNames: ['stream', 'severity'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        if (!ready(s)) continue;
+        for (const severity of SEVERITIES) this.set({ stream: s.name, severity }, s.alert[severity] ? 1 : 0);
+      }
+    },
+  });
+
+  streamGauge(registry, view, 'klaxon_window_samples', 'Samples in the rolling window.', (s) => s.windowSamples);
+  streamGauge(registry, view, 'klaxon_reference_samples', 'Samples the reference mixture was fitted on.', (s) => s.referenceSamples);
+  streamGauge(
+    registry,
+    view,
+    'klaxon_stream_ready',
+    'Whether the stream has a reference and an evaluation (1), so its divergences are exported, or not yet (0).',
+    (s) => (ready(s) ? 1 : 0),
+  );
+  streamGauge(
+    registry,
+    view,
+    'klaxon_last_evaluation_timestamp_seconds',
+    'Unix time of the latest divergence evaluation.',
+    (s) => (s.lastEvaluation ? s.lastEvaluation.timestampMs / 1000 : undefined),
+  );
+  streamGauge(
+    registry,
+    view,
+    'klaxon_evaluation_interval_seconds',
+    'Configured interval between evaluations, for stale-stream alert rules.',
+    (s) => s.evaluationIntervalSeconds,
+  );
+
+  // Counters mirror the monitor's running totals: set, not incremented, on each scrape.
+  new Counter({
+    name: 'klaxon_records_total',
+    help: 'Records that fed the stream.',
+    labelNames: ['stream'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        if (Number.isFinite(s.recordsTotal) && s.recordsTotal >= 0) this.inc({ stream: s.name }, s.recordsTotal);
+      }
+    },
+  });
+
+  new Counter({
+    name: 'klaxon_records_rejected_total',
+    help: 'Messages rejected before reaching any stream, by source and reason.',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of view.rejects()) {
+        if (Number.isFinite(r.count) && r.count >= 0) this.inc({ source: r.source, reason: r.reason }, r.count);
+      }
+    },
+  });
+
+  const refit = new Histogram({
+    name: 'klaxon_refit_duration_seconds',
+    help: 'Time to refit a mixture (reference or window).',
+    buckets: [...DURATION_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+  const evaluation = new Histogram({
+    name: 'klaxon_evaluation_duration_seconds',
+    help: 'Time to evaluate the divergences of one stream.',
+    buckets: [...DURATION_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+
+  collectDefaultMetrics({ register: registry });
+  // prom-client exports these totals as gauges named `_total`, which promtool rejects; the
+  // per-type gauges it keeps (`nodejs_active_handles{type}` …) sum to the same numbers.
+  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+
+  const observe = (h: Histogram, seconds: number): void => {
+    if (Number.isFinite(seconds) && seconds >= 0) h.observe(seconds);
+  };
+  return {
+    refitSeconds: (seconds) => observe(refit, seconds),
+    evaluationSeconds: (seconds) => observe(evaluation, seconds),
+  };
+}
