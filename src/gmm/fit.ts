@@ -1,0 +1,207 @@
+import { createRng, type Rng, type Seed } from '../math/rng.js';
+import { kmeans, nearestCenters } from './kmeans.js';
+import { createPassWork, createStats, expectation, statsFromLabels, type SufficientStats } from './estep.js';
+import { COVARIANCE_TYPES, createGmm, GmmError, type CovarianceType, type Gmm } from './model.js';
+import { createMStepWork, estimateGaussianParameters, type MStepWork } from './mstep.js';
+
+/**
+ * Expectation–maximisation for a Gaussian mixture, following scikit-learn's GaussianMixture:
+ * k-means initialisation, EM until the mean log-likelihood moves less than `tol`, best of
+ * `nInit` starts. Settings live in FitOptions, fitted results in FitResult.
+ *
+ * @example
+ * const { model, converged } = fitGmm(X, n, 2, { components: 3, seed: 42 });
+ */
+
+export interface FitOptions {
+  components: number;
+  /** Default 'full'; with `warmStart`, defaults to the warm model's type. */
+  covarianceType?: CovarianceType;
+  /** Independent k-means starts; the fit with the best log-likelihood wins. Default 1. */
+  nInit?: number;
+  /** EM iterations at most. Default 100. */
+  maxIter?: number;
+  /** Convergence threshold on the change of the mean log-likelihood per sample. Default 1e-3. */
+  tol?: number;
+  /** Added to every covariance diagonal so no component can become singular. Default 1e-6. */
+  regCovar?: number;
+  /** Seeds the k-means initialisation. Default 0. */
+  seed?: Seed;
+  /** Start EM from these parameters instead of k-means (one start, `nInit` ignored). */
+  warmStart?: Gmm;
+}
+
+export interface FitResult {
+  model: Gmm;
+  /** Mean log-likelihood per sample of `model` on the training rows. */
+  meanLogLik: number;
+  /** EM iterations (M-steps) that produced `model`, for the best start. */
+  iterations: number;
+  converged: boolean;
+}
+
+interface Settings {
+  k: number;
+  type: CovarianceType;
+  nInit: number;
+  maxIter: number;
+  tol: number;
+  regCovar: number;
+  seed: Seed;
+  warmStart: Gmm | undefined;
+}
+
+/** Buffers shared by every start of one fit, so EM allocates nothing per iteration. */
+interface Work {
+  stats: SufficientStats;
+  pass: Float64Array;
+  mstep: MStepWork;
+  /** Whether the E-step needs only covariance diagonals (diag, spherical). */
+  diagonal: boolean;
+}
+
+/** Fits a k-component mixture to X (n×d, row-major). Throws GmmError on bad input or a collapsed component. */
+export function fitGmm(X: Float64Array, n: number, d: number, opts: FitOptions): FitResult {
+  const s = resolveSettings(X, n, d, opts);
+  const work: Work = {
+    stats: createStats(s.k, d),
+    pass: createPassWork(s.k, d),
+    mstep: createMStepWork(s.k, d),
+    diagonal: s.type === 'diag' || s.type === 'spherical',
+  };
+  if (s.warmStart) return runEm(X, n, s.warmStart, s, work);
+  const rng = createRng(s.seed);
+  let best: FitResult | undefined;
+  for (let t = 0; t < s.nInit; t++) {
+    const result = runEm(X, n, initialModel(X, n, d, s, rng, work), s, work);
+    if (best === undefined || result.meanLogLik > best.meanLogLik) best = result;
+  }
+  return best!;
+}
+
+// ---------------------------------------------------------------- validation
+
+function fail(message: string): never {
+  throw new GmmError(message);
+}
+
+function integerAtLeast(v: number, min: number, name: string): number {
+  if (!Number.isInteger(v) || v < min) fail(`${name} must be an integer ≥ ${min}, got ${v}`);
+  return v;
+}
+
+function finiteAtLeastZero(v: number, name: string): number {
+  if (!Number.isFinite(v) || v < 0) fail(`${name} must be a finite number ≥ 0, got ${v}`);
+  return v;
+}
+
+function resolveSettings(X: Float64Array, n: number, d: number, opts: FitOptions): Settings {
+  integerAtLeast(n, 1, 'n (the number of rows)');
+  integerAtLeast(d, 1, 'd (the number of features)');
+  if (X.length !== n * d) {
+    fail(`X has ${X.length} values but n×d = ${n}×${d} = ${n * d}; pass X as n rows of d features, row-major`);
+  }
+  for (let j = 0; j < X.length; j++) {
+    if (!Number.isFinite(X[j]!)) {
+      fail(`X[${Math.floor(j / d)}][${j % d}] is ${X[j]}; drop or impute non-finite values before fitting`);
+    }
+  }
+  const k = integerAtLeast(opts.components, 1, 'components');
+  if (n < k) {
+    fail(`cannot fit ${k} components to ${n} rows: every component needs at least one row; collect more data or lower components`);
+  }
+  const warm = opts.warmStart;
+  const type = opts.covarianceType ?? warm?.covarianceType ?? 'full';
+  if (!(COVARIANCE_TYPES as readonly string[]).includes(type)) {
+    fail(`covarianceType must be one of ${COVARIANCE_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+  }
+  if (warm) {
+    if (warm.d !== d) fail(`warmStart has d=${warm.d} features but X has d=${d}; warm-start only from a model of the same data`);
+    if (warm.k !== k) fail(`warmStart has ${warm.k} components but components=${k}; pass components: warmStart.k`);
+    if (warm.covarianceType !== type) {
+      fail(`warmStart is '${warm.covarianceType}' but covarianceType is '${type}'; omit covarianceType to keep the warm model's`);
+    }
+  }
+  return {
+    k,
+    type,
+    nInit: integerAtLeast(opts.nInit ?? 1, 1, 'nInit'),
+    maxIter: integerAtLeast(opts.maxIter ?? 100, 0, 'maxIter'),
+    tol: finiteAtLeastZero(opts.tol ?? 1e-3, 'tol'),
+    regCovar: finiteAtLeastZero(opts.regCovar ?? 1e-6, 'regCovar'),
+    seed: opts.seed ?? 0,
+    warmStart: warm,
+  };
+}
+
+// ---------------------------------------------------------------- initialisation
+
+/**
+ * Rows k-means sees. Its partition only seeds EM, which then runs on every row; a seeded
+ * subsample of a few thousand rows places the centres as well as the full data would, and
+ * keeps the initialisation a small fraction of the fit.
+ */
+const INIT_ROWS = 2048;
+
+/** k-means labels as one-hot responsibilities, then one M-step (scikit-learn's init_params='kmeans'). */
+function initialModel(X: Float64Array, n: number, d: number, s: Settings, rng: Rng, work: Work): Gmm {
+  const labels = new Int32Array(n);
+  if (n <= INIT_ROWS) {
+    const result = kmeans(X, n, d, s.k, rng);
+    labels.set(result.labels);
+    statsFromLabels(X, n, labels, result.centers, work.diagonal, work.stats);
+  } else {
+    const { centers } = kmeans(subsampleRows(X, n, d, INIT_ROWS, rng), INIT_ROWS, d, s.k, rng);
+    nearestCenters(X, n, d, s.k, centers, labels);
+    statsFromLabels(X, n, labels, centers, work.diagonal, work.stats);
+  }
+  return mStep(s, work, 'initialisation');
+}
+
+/** m of the n rows of X, uniformly without replacement, in their original order (Knuth's selection sampling). */
+function subsampleRows(X: Float64Array, n: number, d: number, m: number, rng: Rng): Float64Array {
+  const out = new Float64Array(m * d);
+  let taken = 0;
+  for (let i = 0; i < n && taken < m; i++) {
+    if ((n - i) * rng.uniform() < m - taken) {
+      out.set(X.subarray(i * d, i * d + d), taken * d);
+      taken++;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- EM
+
+/**
+ * EM from `start`. Each pass evaluates the current model (its exact mean log-likelihood) and
+ * gathers the statistics of its update; EM stops when a pass moves the log-likelihood less
+ * than `tol` (scikit-learn's test) and returns the model that pass evaluated, so the score
+ * reported is the returned model's own. `iterations` counts the M-steps in that model.
+ */
+function runEm(X: Float64Array, n: number, start: Gmm, s: Settings, work: Work): FitResult {
+  let model = start;
+  let previous = -Infinity;
+  let iterations = 0;
+  for (;;) {
+    const meanLogLik = expectation(model, X, n, work.diagonal, work.stats, work.pass);
+    if (!Number.isFinite(meanLogLik)) {
+      fail(`the log-likelihood is ${meanLogLik} after ${iterations} EM iterations; scale the input data`);
+    }
+    const converged = Math.abs(meanLogLik - previous) < s.tol;
+    if (converged || iterations === s.maxIter) return { model, meanLogLik, iterations, converged };
+    previous = meanLogLik;
+    iterations++;
+    model = mStep(s, work, `EM iteration ${iterations}`);
+  }
+}
+
+function mStep(s: Settings, work: Work, when: string): Gmm {
+  const params = estimateGaussianParameters(work.stats, s.type, s.regCovar, work.mstep);
+  try {
+    return createGmm(params);
+  } catch (e) {
+    if (!(e instanceof GmmError)) throw e;
+    throw new GmmError(`a component collapsed at ${when}: ${e.message}, or fit fewer components`, { cause: e });
+  }
+}
