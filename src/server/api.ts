@@ -1,0 +1,74 @@
+import type { GmmJson } from '../gmm/json.js';
+import type { Evaluation, Measure, Severity, StreamPhase, StreamView } from '../stream/view.js';
+
+/**
+ * The JSON of `GET /api/streams` (an array of these) and `GET /api/streams/{name}`: a copy
+ * of the stream view with every non-finite number as `null` (JSON has no NaN or Infinity,
+ * and a reader should not have to guess what a silently dropped field meant).
+ */
+export interface StreamJson {
+  name: string;
+  topic: string | null;
+  fields: string[];
+  dimension: number;
+  phase: StreamPhase;
+  ready: boolean;
+  windowSamples: number | null;
+  referenceSamples: number | null;
+  recordsTotal: number | null;
+  evaluationIntervalSeconds: number | null;
+  lastEvaluation: EvaluationJson | null;
+  thresholds: Partial<Record<Measure, Partial<Record<Severity, number | null>>>>;
+  alert: Record<Severity, boolean>;
+  reference: GmmJson | null;
+  window: GmmJson | null;
+  history: EvaluationJson[];
+}
+
+export interface EstimateJson {
+  value: number | null;
+  stderr: number | null;
+  method: string;
+}
+
+export interface EvaluationJson {
+  timestampMs: number | null;
+  divergences: Partial<Record<Measure, EstimateJson>>;
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+function evaluationJson(e: Evaluation): EvaluationJson {
+  const divergences: EvaluationJson['divergences'] = {};
+  for (const [measure, est] of Object.entries(e.divergences) as [Measure, Evaluation['divergences'][Measure]][]) {
+    divergences[measure] = { value: finite(est.value), stderr: finite(est.stderr), method: est.method };
+  }
+  return { timestampMs: finite(e.timestampMs), divergences };
+}
+
+export function streamJson(s: StreamView): StreamJson {
+  const thresholds: StreamJson['thresholds'] = {};
+  for (const [measure, bySeverity] of Object.entries(s.thresholds) as [Measure, Partial<Record<Severity, number>>][]) {
+    const t: Partial<Record<Severity, number | null>> = {};
+    for (const [severity, v] of Object.entries(bySeverity) as [Severity, number][]) t[severity] = finite(v);
+    thresholds[measure] = t;
+  }
+  return {
+    name: s.name,
+    topic: s.topic ?? null,
+    fields: [...s.fields],
+    dimension: s.dimension,
+    phase: s.phase,
+    ready: s.ready,
+    windowSamples: finite(s.windowSamples),
+    referenceSamples: finite(s.referenceSamples),
+    recordsTotal: finite(s.recordsTotal),
+    evaluationIntervalSeconds: finite(s.evaluationIntervalSeconds),
+    lastEvaluation: s.lastEvaluation ? evaluationJson(s.lastEvaluation) : null,
+    thresholds,
+    alert: { warning: s.alert.warning, critical: s.alert.critical },
+    reference: s.reference ?? null,
+    window: s.window ?? null,
+    history: s.history.map(evaluationJson),
+  };
+}
