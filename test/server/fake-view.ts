@@ -29,7 +29,8 @@ export class FakeView implements MonitorView {
   }
 }
 
-const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
+/** Evaluations end "now", so the page shows them as fresh. */
+const T0 = Date.now();
 
 /** n evaluations every 30 s, JS rising from `from` to `to` nats, KL about twice JS. */
 export function history(n: number, from: number, to: number, endMs = T0): Evaluation[] {
@@ -143,7 +144,7 @@ export function twoDimStream(name = 'user_embedding'): StreamView {
       ],
       covariance_type: 'full',
     },
-    history: history(60, 0.004, 0.006),
+    history: history(60, 0.006, 0.03),
   });
 }
 
