@@ -242,7 +242,7 @@ var KlaxonPage = (function () {
       'aria-label': 'reference and window density of ' + (s.fields[dim] || 'dimension ' + (dim + 1)) });
     var axis = sv('g', { class: 'axis' });
     axis.appendChild(sv('line', { x1: p.l, x2: width - p.r, y1: Y(0), y2: Y(0) }));
-    niceTicks(c.lo, c.hi, Math.max(2, Math.floor(width / 70))).forEach(function (t) {
+    niceTicks(c.lo, c.hi, Math.max(3, Math.floor(width / 60))).forEach(function (t) {
       var x = r1(X(t));
       axis.appendChild(sv('line', { x1: x, x2: x, y1: Y(0), y2: Y(0) + 4 }));
       axis.appendChild(sv('text', { x: x, y: height - 4, 'text-anchor': 'middle' }, [fmt(t, 4)]));

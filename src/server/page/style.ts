@@ -75,6 +75,7 @@ a { color: inherit; }
 .grid {
   display: grid; gap: 20px;
   grid-template-columns: repeat(auto-fill, minmax(min(100%, 540px), 1fr));
+  align-items: start;
   padding: 22px 28px 8px;
   max-width: 1800px; margin: 0 auto;
 }
@@ -135,7 +136,7 @@ a { color: inherit; }
 .legend .win i { border-color: var(--win); }
 .legend .warn i { border-color: var(--warn); border-top-style: dashed; }
 .legend .crit i { border-color: var(--crit); border-top-style: dashed; }
-.marginals { display: grid; gap: 4px 14px; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); }
+.marginals { display: grid; gap: 4px 14px; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); }
 .marginal .dim { font-size: 11.5px; color: var(--muted); margin: 2px 0 0 2px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .chart { position: relative; min-width: 0; }
 .chart svg { display: block; width: 100%; overflow: visible; }
@@ -183,8 +184,14 @@ a { color: inherit; }
   color: var(--faint); font-size: 12px; padding: 14px 28px 26px; max-width: 1800px; margin: 0 auto;
 }
 @media (max-width: 640px) {
-  .top { padding: 10px 14px; gap: 12px; flex-wrap: wrap; }
+  .top { padding: 10px 14px; gap: 4px 12px; flex-wrap: wrap; justify-content: space-between; }
+  .summary { order: 3; flex-basis: 100%; gap: 4px 12px; font-size: 12.5px; }
   .grid { padding: 14px; gap: 14px; }
-  .tiles { grid-template-columns: 1fr; }
+  .card { padding: 14px 14px 12px; }
+  .tiles { gap: 6px; }
+  .tile { padding: 8px 8px 7px; }
+  .tile .value { font-size: 16px; }
+  .tile .value small { display: block; margin: 0; }
+  .tile .limits { white-space: normal; }
 }
 `;
