@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { startHttpServer, type HttpServer } from '../../src/server/http.js';
+import { startHttpServer, type HttpLogger, type HttpServer } from '../../src/server/http.js';
 import type { StreamJson } from '../../src/server/api.js';
 import { FakeView, oneDimStream, twoDimStream, warmingStream } from './fake-view.js';
 
@@ -215,6 +216,12 @@ describe('startHttpServer', () => {
     expect(JSON.stringify(logger.errors[0])).toContain('http request failed');
     // Other endpoints are unaffected.
     expect((await get(port, '/healthz')).status).toBe(200);
+  });
+
+  it('takes a pino logger as it is', async () => {
+    const logger: HttpLogger = pino({ enabled: false });
+    server = await startHttpServer({ view: new FakeView(), registry: new Registry(), host: '127.0.0.1', port: 0, logger });
+    expect((await get(server.port, '/healthz')).status).toBe(200);
   });
 
   it('rejects a port in use', async () => {
