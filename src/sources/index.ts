@@ -1,0 +1,21 @@
+import type { SourceConfig } from '../config/types.js';
+import type { Clock } from '../stream/clock.js';
+import { DemoSource } from './demo.js';
+import { FileSource } from './file.js';
+import type { Source, SourceLogger } from './source.js';
+
+export type { BatchSink, Source, SourceLogger, SourceRecord } from './source.js';
+export { DemoGenerator, DemoSource, DEMO_TOPICS } from './demo.js';
+export { FileSource } from './file.js';
+
+/** The source a configuration names. */
+export function createSource(config: SourceConfig, deps: { clock: Clock; logger?: SourceLogger }): Source {
+  switch (config.type) {
+    case 'demo':
+      return new DemoSource(config, deps.clock, deps.logger);
+    case 'file':
+      return new FileSource(config, deps.clock, deps.logger);
+    case 'kafka':
+      throw new Error('the kafka source is not implemented yet; use the demo or file source for now');
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The recent vectors of one stream: a ring buffer over one Float64Array, bounded by count
+ * and optionally by age. Age is judged against the newest timestamp seen (event time), so
+ * replayed or late data evicts by its own clock; `expire(now)` also evicts by wall time for
+ * a stream that has gone quiet. Timestamps are stored only when there is an age bound.
+ *
+ * @example
+ * const w = new SlidingWindow({ dimension: 1, capacity: 3 });
+ * for (const x of [1, 2, 3, 4]) w.push([x], 0);
+ * w.toArray(); // Float64Array [2, 3, 4]
+ */
+export class SlidingWindow {
+  readonly dimension: number;
+  readonly capacity: number;
+  /** Undefined when only the count bounds the window. */
+  readonly maxAgeMs: number | undefined;
+  private readonly data: Float64Array;
+  private readonly times: Float64Array | undefined;
+  private head = 0;
+  private count = 0;
+  private newestMs = -Infinity;
+  private changes = 0;
+
+  constructor(options: { dimension: number; capacity: number; maxAgeMs?: number | undefined }) {
+    const { dimension, capacity, maxAgeMs } = options;
+    if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`dimension must be a positive integer, got ${dimension}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    if (maxAgeMs !== undefined && !(maxAgeMs > 0)) throw new RangeError(`maxAgeMs must be positive, got ${maxAgeMs}`);
+    this.dimension = dimension;
+    this.capacity = capacity;
+    this.maxAgeMs = maxAgeMs;
+    this.data = new Float64Array(capacity * dimension);
+    this.times = maxAgeMs === undefined ? undefined : new Float64Array(capacity);
+  }
+
+  /** Vectors in the window. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Increases on every push and eviction: a cheap "has the window changed since" test. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /**
+   * Adds one vector (its first `dimension` values, from `offset`). Returns false, adding
+   * nothing, when it is already older than the age bound.
+   */
+  push(v: ArrayLike<number>, timestampMs: number, offset = 0): boolean {
+    const d = this.dimension;
+    if (this.times !== undefined) {
+      if (timestampMs > this.newestMs) {
+        this.newestMs = timestampMs;
+        this.evictBefore(timestampMs - this.maxAgeMs!);
+      } else if (timestampMs < this.newestMs - this.maxAgeMs!) return false;
+    }
+    let slot: number;
+    if (this.count < this.capacity) {
+      slot = this.head + this.count;
+      if (slot >= this.capacity) slot -= this.capacity;
+      this.count++;
+    } else {
+      slot = this.head;
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    }
+    const base = slot * d;
+    for (let j = 0; j < d; j++) this.data[base + j] = v[offset + j]!;
+    if (this.times !== undefined) this.times[slot] = timestampMs;
+    this.changes++;
+    return true;
+  }
+
+  /** Evicts by wall time, for when no new data arrives to do it. Returns how many left. */
+  expire(nowMs: number): number {
+    if (this.times === undefined) return 0;
+    return this.evictBefore(nowMs - this.maxAgeMs!);
+  }
+
+  private evictBefore(cutoffMs: number): number {
+    const times = this.times!;
+    let evicted = 0;
+    // Oldest first; late arrivals may sit out of order and leave a little later, which is fine.
+    while (this.count > 0 && times[this.head]! < cutoffMs) {
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+      this.count--;
+      evicted++;
+    }
+    if (evicted > 0) this.changes++;
+    return evicted;
+  }
+
+  /** The window's vectors, oldest first, as n×d row-major (into `out` when given, sized to fit). */
+  toArray(out?: Float64Array): Float64Array {
+    const d = this.dimension;
+    const n = this.count;
+    const dst = out ?? new Float64Array(n * d);
+    if (dst.length < n * d) throw new RangeError(`out holds ${dst.length} values, the window ${n * d}`);
+    const first = Math.min(n, this.capacity - this.head);
+    dst.set(this.data.subarray(this.head * d, (this.head + first) * d), 0);
+    if (first < n) dst.set(this.data.subarray(0, (n - first) * d), first * d);
+    return dst;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.count = 0;
+    this.newestMs = -Infinity;
+    this.changes++;
+  }
+}
