@@ -1,0 +1,65 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
+import type { Gmm } from '../gmm/model.js';
+
+/** A reference kept across restarts (`reference.policy: snapshot`). */
+export interface ReferenceSnapshot {
+  stream: string;
+  fields: string[];
+  samples: number;
+  createdAtMs: number;
+  model: Gmm;
+}
+
+interface SnapshotFile {
+  version: 1;
+  stream: string;
+  fields: string[];
+  samples: number;
+  createdAtMs: number;
+  model: GmmJson;
+}
+
+/** Stream names are label-safe, hence file-name-safe too. */
+function fileFor(dir: string, stream: string): string {
+  return path.join(dir, `${stream}.reference.json`);
+}
+
+/** Reads a stream's snapshot; undefined when there is none. Throws when one exists but cannot be used. */
+export async function loadSnapshot(dir: string, stream: string): Promise<ReferenceSnapshot | undefined> {
+  const file = fileFor(dir, stream);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const raw = JSON.parse(text) as Partial<SnapshotFile>;
+  if (raw.version !== 1 || !Array.isArray(raw.fields)) throw new Error(`${file} is not a klaxon reference snapshot`);
+  return {
+    stream,
+    fields: raw.fields,
+    samples: Number(raw.samples) || 0,
+    createdAtMs: Number(raw.createdAtMs) || 0,
+    model: gmmFromJson(raw.model),
+  };
+}
+
+/** Writes atomically (temporary file, then rename), so a crash never leaves half a snapshot. */
+export async function saveSnapshot(dir: string, snap: ReferenceSnapshot): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file = fileFor(dir, snap.stream);
+  const body: SnapshotFile = {
+    version: 1,
+    stream: snap.stream,
+    fields: snap.fields,
+    samples: snap.samples,
+    createdAtMs: snap.createdAtMs,
+    model: gmmToJson(snap.model),
+  };
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`);
+  await rename(tmp, file);
+}

@@ -1,0 +1,330 @@
+import { readFile } from 'node:fs/promises';
+import type { StreamConfig } from '../config/types.js';
+import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
+import type { Gmm } from '../gmm/model.js';
+import type { Clock } from './clock.js';
+import { estimate, isUsable, type EstimatorSettings } from './estimate.js';
+import { EvaluationHistory } from './history.js';
+import { HysteresisDetector } from './hysteresis.js';
+import type { MonitorLogger } from './logger.js';
+import { fitFresh, WindowFitter, type MixtureSettings } from './refit.js';
+import { loadSnapshot, saveSnapshot } from './snapshot.js';
+import {
+  MEASURES,
+  SEVERITIES,
+  type Estimate,
+  type Evaluation,
+  type MonitorObserver,
+  type Severity,
+  type StreamPhase,
+  type StreamView,
+} from './view.js';
+import { SlidingWindow } from './window.js';
+
+export interface StreamDeps {
+  clock: Clock;
+  logger: MonitorLogger;
+  observer: MonitorObserver;
+  estimator: EstimatorSettings;
+  /** Where snapshot references live. */
+  stateDir: string;
+  /** Evaluations kept for the status page. */
+  historyLength: number;
+  /** Row-major scratch of at least `n` values, shared by streams (they are processed one at a time). */
+  scratch(n: number): Float64Array;
+}
+
+/** Hands the event loop back between steps of work, so ingestion and scrapes interleave. */
+export type Yield = () => Promise<void>;
+
+/**
+ * Everything klaxon knows about one stream: its window, its reference and window mixtures,
+ * its latest divergences and its alert state. Ingestion calls `push`; the scheduler calls
+ * `process` when `isDue`, which does at most one fit or one estimate between yields.
+ */
+export class StreamState {
+  readonly config: StreamConfig;
+  readonly window: SlidingWindow;
+  private readonly deps: StreamDeps;
+  private readonly mixture: MixtureSettings;
+  private readonly fitter: WindowFitter;
+  private readonly detectors: Record<Severity, HysteresisDetector>;
+  private readonly history: EvaluationHistory;
+
+  private reference: Gmm | undefined;
+  private referenceJson: GmmJson | undefined;
+  private referenceSamples = 0;
+  /** The first n vectors, while the reference is being collected. */
+  private collecting: { buffer: Float64Array; n: number; count: number } | undefined;
+
+  private windowJson: GmmJson | undefined;
+  private last: Evaluation | undefined;
+  private evaluations = 0;
+  private refits = 0;
+  private records = 0;
+  private nextEvaluationMs = -Infinity;
+  private lastRefitMs = -Infinity;
+  private fittedVersion = -1;
+  private evaluatedVersion = -1;
+
+  constructor(config: StreamConfig, deps: StreamDeps) {
+    this.config = config;
+    this.deps = deps;
+    const d = config.fields.length;
+    this.window = new SlidingWindow({
+      dimension: d,
+      capacity: config.window.size,
+      maxAgeMs: config.window.durationSeconds === undefined ? undefined : config.window.durationSeconds * 1000,
+    });
+    this.mixture = { components: config.components, covarianceType: config.covarianceType, ...config.fit };
+    this.fitter = new WindowFitter(this.mixture);
+    const { raiseAfter, clearAfter } = config.hysteresis;
+    this.detectors = {
+      warning: new HysteresisDetector({ threshold: 1, raiseAfter, clearAfter }),
+      critical: new HysteresisDetector({ threshold: 1, raiseAfter, clearAfter }),
+    };
+    this.history = new EvaluationHistory(deps.historyLength);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get dimension(): number {
+    return this.window.dimension;
+  }
+
+  // ---------------------------------------------------------------- reference
+
+  /** Loads a reference from its file or snapshot, or starts collecting the first n vectors. */
+  async init(): Promise<void> {
+    const ref = this.config.reference;
+    if (ref.policy === 'file') {
+      let model: Gmm;
+      try {
+        model = gmmFromJson(JSON.parse(await readFile(ref.path, 'utf8')));
+      } catch (err) {
+        throw new Error(`stream ${this.name}: cannot load reference model ${ref.path}: ${(err as Error).message}`, { cause: err });
+      }
+      this.setReference(model, 0);
+      return;
+    }
+    if (ref.policy === 'snapshot') {
+      try {
+        const snap = await loadSnapshot(this.deps.stateDir, this.name);
+        if (snap && snap.fields.join('\0') === this.config.fields.join('\0') && snap.model.d === this.dimension) {
+          this.setReference(snap.model, snap.samples);
+          this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from snapshot');
+          return;
+        }
+        if (snap) this.deps.logger.warn({ stream: this.name, fields: snap.fields }, 'snapshot is for other fields; collecting a new reference');
+      } catch (err) {
+        this.deps.logger.warn({ stream: this.name, err }, 'cannot read the reference snapshot; collecting a new reference');
+      }
+    }
+    this.collecting = { buffer: new Float64Array(ref.n * this.dimension), n: ref.n, count: 0 };
+  }
+
+  private setReference(model: Gmm, samples: number): void {
+    if (model.d !== this.dimension) {
+      throw new Error(`stream ${this.name}: the reference model has d=${model.d} but the stream has ${this.dimension} fields`);
+    }
+    this.reference = model;
+    this.referenceJson = gmmToJson(model);
+    this.referenceSamples = samples;
+    this.collecting = undefined;
+  }
+
+  private referenceReady(): boolean {
+    const c = this.collecting;
+    return c !== undefined && c.count === c.n;
+  }
+
+  private async fitReference(): Promise<void> {
+    const c = this.collecting!;
+    const d = this.dimension;
+    const t0 = performance.now();
+    try {
+      const r = fitFresh(c.buffer, c.n, d, this.mixture, `${this.name}:reference:${this.refits++}`);
+      this.deps.observer.refitSeconds((performance.now() - t0) / 1000);
+      this.setReference(r.model, c.n);
+      this.deps.logger.info({ stream: this.name, samples: c.n, components: r.model.k }, 'reference fitted');
+    } catch (err) {
+      this.deps.logger.warn({ stream: this.name, err }, 'reference fit failed; retrying at the next evaluation');
+      this.nextEvaluationMs = this.deps.clock.now() + this.config.evaluationIntervalSeconds * 1000;
+      return;
+    }
+    if (this.config.reference.policy === 'snapshot') {
+      try {
+        await saveSnapshot(this.deps.stateDir, {
+          stream: this.name,
+          fields: this.config.fields,
+          samples: this.referenceSamples,
+          createdAtMs: this.deps.clock.now(),
+          model: this.reference!,
+        });
+      } catch (err) {
+        this.deps.logger.warn({ stream: this.name, err }, 'cannot save the reference snapshot; it will be refitted after a restart');
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- ingestion
+
+  /** One decoded vector (its first `dimension` values). */
+  push(v: Float64Array, timestampMs: number): void {
+    this.records++;
+    this.window.push(v, timestampMs);
+    const c = this.collecting;
+    if (c !== undefined && c.count < c.n) {
+      c.buffer.set(v.subarray(0, this.dimension), c.count * this.dimension);
+      c.count++;
+    }
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  /** Whether `process` has something to do now. Cheap: the scheduler asks every stream every tick. */
+  isDue(nowMs: number): boolean {
+    if (nowMs < this.nextEvaluationMs) return false;
+    if (this.reference === undefined) return this.referenceReady();
+    this.window.expire(nowMs);
+    return this.window.size >= this.config.minSamples && this.window.version !== this.evaluatedVersion;
+  }
+
+  /** Fits the reference when its data is in; refits the window mixture and evaluates when due. */
+  async process(yieldToLoop: Yield): Promise<void> {
+    if (this.reference === undefined) {
+      if (!this.referenceReady()) return;
+      await this.fitReference();
+      if (this.reference === undefined) return;
+      await yieldToLoop();
+    }
+    const now = this.deps.clock.now();
+    this.nextEvaluationMs = now + this.config.evaluationIntervalSeconds * 1000;
+    this.window.expire(now);
+    if (this.window.size < this.config.minSamples) return;
+    const version = this.window.version;
+    const refitDue = now - this.lastRefitMs >= this.config.refitIntervalSeconds * 1000;
+    if (this.fitter.model === undefined || (refitDue && version !== this.fittedVersion)) {
+      this.refitWindow(now);
+      await yieldToLoop();
+    }
+    if (this.fitter.model === undefined) return;
+    await this.evaluate(now, yieldToLoop);
+    this.evaluatedVersion = version;
+  }
+
+  private refitWindow(now: number): void {
+    const n = this.window.size;
+    const d = this.dimension;
+    const X = this.window.toArray(this.deps.scratch(n * d)).subarray(0, n * d);
+    const version = this.window.version;
+    const t0 = performance.now();
+    try {
+      const r = this.fitter.refit(X, n, d, `${this.name}:window:${this.refits++}`);
+      this.deps.observer.refitSeconds((performance.now() - t0) / 1000);
+      this.windowJson = undefined;
+      this.fittedVersion = version;
+      this.lastRefitMs = now;
+      if (r.kind === 'reinit') {
+        this.deps.logger.debug({ stream: this.name, reason: r.reason, components: r.model.k }, 'window mixture reinitialised');
+      }
+    } catch (err) {
+      // The previous window mixture, if any, stays; the next evaluation tries again.
+      this.deps.logger.warn({ stream: this.name, err, samples: n }, 'window refit failed; keeping the previous mixture');
+    }
+  }
+
+  private async evaluate(now: number, yieldToLoop: Yield): Promise<void> {
+    const reference = this.reference!;
+    const window = this.fitter.model!;
+    let busy = 0;
+    const divergences = {} as Evaluation['divergences'];
+    for (const m of MEASURES) {
+      const seed = `${this.name}:${this.evaluations}:${m}`;
+      let e: Estimate | undefined;
+      const s0 = performance.now();
+      try {
+        e = estimate(m, reference, window, seed, this.deps.estimator);
+      } catch (err) {
+        this.deps.logger.warn({ stream: this.name, measure: m, err }, 'divergence estimate failed');
+      }
+      busy += performance.now() - s0;
+      if (e === undefined || !isUsable(e)) {
+        if (e) this.deps.logger.warn({ stream: this.name, measure: m, estimate: e }, 'divergence estimate unusable');
+        const previous = this.last?.divergences[m];
+        if (previous === undefined) return; // nothing honest to show yet; try at the next evaluation
+        e = previous;
+      }
+      divergences[m] = e;
+      await yieldToLoop();
+    }
+    this.deps.observer.evaluationSeconds(busy / 1000);
+    this.evaluations++;
+    this.last = { timestampMs: now, divergences };
+    this.history.push(this.last);
+    this.updateAlerts(divergences);
+  }
+
+  /** Per severity, the worst measure relative to its threshold: ≥ 1 is over. */
+  private updateAlerts(divergences: Evaluation['divergences']): void {
+    for (const sev of SEVERITIES) {
+      let worst = NaN;
+      for (const m of MEASURES) {
+        const t = this.config.thresholds[m]?.[sev];
+        if (t === undefined) continue;
+        const r = divergences[m].value / t;
+        if (!(r <= worst)) worst = r;
+      }
+      if (Number.isNaN(worst)) continue;
+      const det = this.detectors[sev];
+      const was = det.driftDetected;
+      det.update(worst);
+      if (det.driftDetected !== was) {
+        const values = Object.fromEntries(MEASURES.map((m) => [m, divergences[m].value]));
+        this.deps.logger.info(
+          { stream: this.name, severity: sev, divergences: values },
+          det.driftDetected ? 'drift alert raised' : 'drift alert cleared',
+        );
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- view
+
+  phase(): StreamPhase {
+    if (this.reference === undefined) return 'collecting_reference';
+    if (this.last === undefined || this.window.size < this.config.minSamples) return 'warming_window';
+    return 'ready';
+  }
+
+  view(): StreamView {
+    const c = this.config;
+    const phase = this.phase();
+    const model = this.fitter.model;
+    if (model && this.windowJson === undefined) this.windowJson = gmmToJson(model);
+    const history = this.history;
+    return {
+      name: c.name,
+      topic: c.topic,
+      fields: [...c.fields],
+      dimension: this.dimension,
+      phase,
+      ready: phase === 'ready',
+      windowSamples: this.window.size,
+      referenceSamples: this.reference ? this.referenceSamples : (this.collecting?.count ?? 0),
+      recordsTotal: this.records,
+      evaluationIntervalSeconds: c.evaluationIntervalSeconds,
+      lastEvaluation: this.last,
+      thresholds: c.thresholds,
+      alert: { warning: this.detectors.warning.driftDetected, critical: this.detectors.critical.driftDetected },
+      reference: this.referenceJson,
+      window: model ? this.windowJson : undefined,
+      // Built only when read: metrics scrape every stream's view several times per scrape.
+      get history(): Evaluation[] {
+        return history.toArray();
+      },
+    };
+  }
+}

@@ -1,0 +1,204 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StreamConfig } from '../../src/config/types.js';
+import { ManualClock } from '../../src/stream/clock.js';
+import { Monitor, type MonitorOptions } from '../../src/stream/monitor.js';
+import type { StreamView } from '../../src/stream/view.js';
+import { normal, records, streamConfig } from './support.js';
+
+const fast = { window: { size: 500 }, evaluationIntervalSeconds: 10, components: 1, fit: { nInit: 1 } };
+
+function monitor(streams: StreamConfig[], extra: Partial<MonitorOptions> = {}): { m: Monitor; clock: ManualClock } {
+  const clock = new ManualClock(1_000_000);
+  return { m: new Monitor({ streams, clock, ...extra }), clock };
+}
+
+/** Ingests, advances the clock one interval, runs what is due; `rounds` times. */
+async function rounds(
+  m: Monitor,
+  clock: ManualClock,
+  n: number,
+  batch: (i: number) => Parameters<Monitor['ingest']>[1],
+): Promise<StreamView[]> {
+  const views: StreamView[] = [];
+  for (let i = 0; i < n; i++) {
+    m.ingest('test', batch(i));
+    await m.runDue();
+    views.push(m.stream('s')!);
+    clock.advance(10_000);
+  }
+  return views;
+}
+
+describe('Monitor: evaluation', () => {
+  it('reports divergence near 0 without drift and never alerts', async () => {
+    const { m, clock } = monitor([streamConfig(fast)]);
+    await m.init();
+    const views = await rounds(m, clock, 8, (i) => records(500, normal(0, 1), i));
+    const last = views.at(-1)!;
+    expect(last.ready).toBe(true);
+    for (const measure of ['kl_ref_win', 'kl_win_ref', 'js'] as const) {
+      expect(last.lastEvaluation!.divergences[measure].value).toBeLessThan(0.02);
+    }
+    expect(views.some((v) => v.alert.warning || v.alert.critical)).toBe(false);
+  });
+
+  it('reports a large divergence under a mean shift and raises after exactly raiseAfter evaluations', async () => {
+    const { m, clock } = monitor([streamConfig({ ...fast, hysteresis: { raiseAfter: 3, clearAfter: 2 } })]);
+    await m.init();
+    // Round 0: the reference and first evaluation; rounds 1..4 shifted by 1.5 sd; rounds 5..8 back.
+    const shift = (i: number): number => (i >= 1 && i <= 4 ? 1.5 : 0);
+    const views = await rounds(m, clock, 9, (i) => records(500, normal(shift(i), 1), i));
+    const d = views[2]!.lastEvaluation!.divergences;
+    // KL between N(0,1) and N(1.5,1) is 1.125 nats each way.
+    expect(d.kl_ref_win.value).toBeCloseTo(1.125, 0);
+    expect(d.kl_win_ref.value).toBeCloseTo(1.125, 0);
+    expect(d.js.value).toBeGreaterThan(0.1);
+    expect(views.map((v) => v.alert.critical)).toEqual([false, false, false, true, true, true, false, false, false]);
+    expect(views.map((v) => v.alert.warning)).toEqual([false, false, false, true, true, true, false, false, false]);
+    expect(views.at(-1)!.history).toHaveLength(9);
+  });
+
+  it('is reproducible: the same data gives bit-identical evaluations', async () => {
+    const run = async (): Promise<unknown> => {
+      const { m, clock } = monitor([streamConfig({ fields: ['x', 'y'], window: { size: 400 }, components: 2, fit: { nInit: 1 } })]);
+      await m.init();
+      const views = await rounds(m, clock, 3, (i) => records(400, (r) => [r.normal() + (i > 1 ? 2 : 0), r.normal()], i));
+      return views.map((v) => v.lastEvaluation);
+    };
+    const a = await run();
+    expect(a).toEqual(await run());
+    expect(JSON.stringify(a)).toContain('"method":"qmc"');
+  });
+
+  it('is ready only with a reference and an evaluation, and reports its phase', async () => {
+    const { m, clock } = monitor([streamConfig({ ...fast, minSamples: 300 })]);
+    await m.init();
+    expect(m.stream('s')).toMatchObject({ phase: 'collecting_reference', ready: false, referenceSamples: 0 });
+    m.ingest('test', records(200, normal(), 1));
+    expect(m.stream('s')).toMatchObject({ phase: 'collecting_reference', referenceSamples: 200, windowSamples: 200 });
+    m.ingest('test', records(300, normal(), 2));
+    expect(m.stream('s')!.ready).toBe(false);
+    await m.runDue();
+    expect(m.stream('s')).toMatchObject({ phase: 'ready', ready: true, referenceSamples: 500, recordsTotal: 500 });
+    expect(m.stream('s')!.reference!.weights).toEqual([1]);
+    expect(m.stream('s')!.window).toBeDefined();
+    clock.advance(1);
+    expect(await m.runDue()).toBe(0); // not due again before the interval
+  });
+
+  it('lets no NaN reach the view: a failing estimator leaves the stream not ready', async () => {
+    // 'exact' has no JS: every JS estimate throws.
+    const { m } = monitor([streamConfig(fast)], { estimator: { method: 'exact' } });
+    await m.init();
+    m.ingest('test', records(500, normal(), 1));
+    await m.runDue();
+    const v = m.stream('s')!;
+    expect(v.ready).toBe(false);
+    expect(v.lastEvaluation).toBeUndefined();
+    expect(JSON.stringify(m.streams())).not.toContain('NaN');
+  });
+
+  it('slices work: the event loop turns between streams', async () => {
+    const streams = ['a', 'b', 'c', 'd'].map((name) => ({ ...streamConfig(fast), name }));
+    const { m } = monitor(streams);
+    await m.init();
+    m.ingest('test', records(500, normal(), 1));
+    let turns = 0;
+    let spinning = true;
+    const spin = (): void => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    expect(await m.runDue()).toBe(4);
+    spinning = false;
+    expect(turns).toBeGreaterThanOrEqual(4 * 4); // reference, refit, 3 estimates per stream
+  });
+});
+
+describe('Monitor: ingestion', () => {
+  it('counts rejects by source and reason, and routes one topic to several streams', async () => {
+    const { m } = monitor([
+      { ...streamConfig({ topic: 't', fields: ['x'] }), name: 'one' },
+      { ...streamConfig({ topic: 't', fields: ['x', 'y'] }), name: 'two' },
+    ]);
+    await m.init();
+    m.ingest('kafka', [
+      { topic: 't', value: '{"x":1,"y":2}' },
+      { topic: 't', value: '{"x":1}' },
+      { topic: 't', value: '{' },
+      { topic: 't', value: '{"x":"a","y":1}' },
+    ]);
+    expect(m.stream('one')!.recordsTotal).toBe(2);
+    expect(m.stream('two')!.recordsTotal).toBe(1);
+    expect(m.rejects().sort((a, b) => a.reason.localeCompare(b.reason))).toEqual([
+      { source: 'kafka', reason: 'invalid_json', count: 1 },
+      { source: 'kafka', reason: 'missing_field', count: 1 },
+      { source: 'kafka', reason: 'not_numeric', count: 2 },
+    ]);
+  });
+
+  it('evicts a time-bounded window by the clock and stops evaluating a stale window', async () => {
+    const { m, clock } = monitor([streamConfig({ ...fast, window: { size: 500, duration: '30s' } })]);
+    await m.init();
+    m.ingest('test', records(500, normal(), 1, clock.now()));
+    await m.runDue();
+    expect(m.stream('s')!.ready).toBe(true);
+    clock.advance(31_000);
+    await m.runDue();
+    expect(m.stream('s')).toMatchObject({ ready: false, phase: 'warming_window', windowSamples: 0 });
+  });
+
+  it('stamps records without a timestamp with the clock', async () => {
+    const { m, clock } = monitor([streamConfig({ ...fast, window: { size: 500, duration: '10s' } })]);
+    await m.init();
+    m.ingest('test', records(100, normal(), 1));
+    clock.advance(11_000);
+    m.ingest('test', records(1, normal(), 2));
+    expect(m.stream('s')!.windowSamples).toBe(1);
+  });
+});
+
+describe('Monitor: references', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-ref-'));
+
+  it('keeps a snapshot reference across restarts', async () => {
+    const cfg = streamConfig({ ...fast, reference: { policy: 'snapshot', n: 500 } });
+    const first = monitor([cfg], { stateDir: dir });
+    await first.m.init();
+    first.m.ingest('test', records(500, normal(3, 2), 1));
+    await first.m.runDue();
+    const ref = first.m.stream('s')!.reference;
+    expect(ref).toBeDefined();
+
+    const second = monitor([cfg], { stateDir: dir });
+    await second.m.init();
+    expect(second.m.stream('s')).toMatchObject({ phase: 'warming_window', referenceSamples: 500, reference: ref });
+
+    // A snapshot for other fields is not used.
+    const other = monitor([{ ...cfg, fields: ['y'] }], { stateDir: dir });
+    await other.m.init();
+    expect(other.m.stream('s')!.phase).toBe('collecting_reference');
+  });
+
+  it('loads a reference model from a file (scikit-learn JSON)', async () => {
+    const file = path.join(dir, 'ref.json');
+    writeFileSync(file, JSON.stringify({ weights: [1], means: [[0]], covariances: [[[1]]], covariance_type: 'full' }));
+    const { m } = monitor([streamConfig({ ...fast, reference: { policy: 'file', path: file } })]);
+    await m.init();
+    m.ingest('test', records(500, normal(), 1));
+    await m.runDue();
+    expect(m.stream('s')!.ready).toBe(true);
+    expect(m.stream('s')!.lastEvaluation!.divergences.kl_ref_win.value).toBeLessThan(0.02);
+  });
+
+  it('refuses a reference file of the wrong dimension, naming the stream', async () => {
+    const file = path.join(dir, 'ref2.json');
+    writeFileSync(file, JSON.stringify({ weights: [1], means: [[0, 0]], covariances: [[[1, 0], [0, 1]]] }));
+    const { m } = monitor([streamConfig({ ...fast, reference: { policy: 'file', path: file } })]);
+    await expect(m.init()).rejects.toThrow(/stream s.*d=2.*1 fields/);
+  });
+});
