@@ -22,7 +22,7 @@ export const DEFAULT_STREAM = {
   windowSize: 2000,
   evaluationIntervalSeconds: 10,
   hysteresis: { raiseAfter: 3, clearAfter: 3 },
-  fit: { nInit: 3, maxIter: 100, tol: 1e-3, regCovar: 1e-6 } satisfies FitConfig,
+  fit: { nInit: 3, maxIter: 100, tol: 1e-3, regCovar: 1e-6, maxSamples: 5000 } satisfies FitConfig,
 } as const;
 
 /** 200 samples, or 10% of a large window, but never more than the window holds. */

@@ -88,6 +88,7 @@ const streamSettings = {
       maxIter: positiveInt.optional(),
       tol: positive.optional(),
       regCovar: nonNegative.optional(),
+      maxSamples: positiveInt.optional(),
     })
     .optional(),
 };

@@ -78,6 +78,12 @@ export interface FitConfig {
   maxIter: number;
   tol: number;
   regCovar: number;
+  /**
+   * Fits use at most this many vectors, evenly spread over the window (or the reference's
+   * first n). A mixture of a few components is estimated well from a few thousand points;
+   * larger windows buy time coverage, and fitting all of them would only cost CPU.
+   */
+  maxSamples: number;
 }
 
 export interface StreamConfig {

@@ -13,37 +13,46 @@ export interface MixtureSettings {
   regCovar: number;
 }
 
-/** A fresh fit: k-means starts, and the BIC choice of K when a range is given. */
-export function fitFresh(X: Float64Array, n: number, d: number, s: MixtureSettings, seed: Seed): FitResult {
-  const { min, max } = s.components;
-  // Never ask for more components than there are rows to support them.
-  const kMax = Math.max(1, Math.min(max, Math.floor(n / (d + 1))));
-  const kMin = Math.min(min, kMax);
-  if (kMin === kMax) {
-    return fitGmm(X, n, d, {
-      components: kMax,
-      covarianceType: s.covarianceType,
-      nInit: s.nInit,
-      maxIter: s.maxIter,
-      tol: s.tol,
-      regCovar: s.regCovar,
-      seed,
-    });
-  }
-  return selectComponents(X, n, d, {
-    range: [kMin, kMax],
-    covarianceType: s.covarianceType,
-    nInit: s.nInit,
-    maxIter: s.maxIter,
-    tol: s.tol,
-    regCovar: s.regCovar,
-    seed,
-  });
-}
+/** Hands the event loop back between fits; a no-op where nothing else needs to run. */
+export type Yield = () => Promise<void>;
+const noYield: Yield = () => Promise.resolve();
 
 /** BIC of a fitted mixture (lower is better). */
 function bicOf(r: FitResult, n: number): number {
   return bic(r.meanLogLik, n, r.model.k, r.model.d, r.model.covarianceType);
+}
+
+/**
+ * A fresh fit: k-means starts, and the BIC choice of K when a range is given. Each K is
+ * fitted in its own slice of the event loop (a full selection on a large window can take
+ * longer than one slice should), with the same seed for every K, as `selectComponents` does.
+ */
+export async function fitFresh(
+  X: Float64Array,
+  n: number,
+  d: number,
+  s: MixtureSettings,
+  seed: Seed,
+  yieldToLoop: Yield = noYield,
+): Promise<FitResult> {
+  // Never ask for more components than there are rows to support them.
+  const kMax = Math.max(1, Math.min(s.components.max, Math.floor(n / (d + 1))));
+  const kMin = Math.min(s.components.min, kMax);
+  const fitOptions = { covarianceType: s.covarianceType, nInit: s.nInit, maxIter: s.maxIter, tol: s.tol, regCovar: s.regCovar, seed };
+  if (kMin === kMax) return fitGmm(X, n, d, { ...fitOptions, components: kMax });
+  let best: { fit: FitResult; bic: number } | undefined;
+  let firstError: unknown;
+  for (let k = kMin; k <= kMax; k++) {
+    if (k > kMin) await yieldToLoop();
+    try {
+      const fit = selectComponents(X, n, d, { ...fitOptions, range: [k, k] });
+      if (best === undefined || fit.bic < best.bic) best = { fit, bic: fit.bic };
+    } catch (err) {
+      firstError ??= err; // a K whose fit collapses is never chosen
+    }
+  }
+  if (best === undefined) throw firstError;
+  return best.fit;
 }
 
 export type RefitKind = 'initial' | 'warm' | 'reinit';
@@ -84,9 +93,10 @@ export class WindowFitter {
     return this._model;
   }
 
-  refit(X: Float64Array, n: number, d: number, seed: Seed): Refit {
+  async refit(X: Float64Array, n: number, d: number, seed: Seed, yieldToLoop: Yield = noYield): Promise<Refit> {
     const prev = this._model;
-    if (prev === undefined) return this.adopt(fitFresh(X, n, d, this.settings, seed), 'initial', true);
+    const fresh = (): Promise<FitResult> => fitFresh(X, n, d, this.settings, seed, yieldToLoop);
+    if (prev === undefined) return this.adopt(await fresh(), 'initial', true);
     let warm: FitResult;
     try {
       warm = fitGmm(X, n, d, {
@@ -97,18 +107,20 @@ export class WindowFitter {
         regCovar: this.settings.regCovar,
       });
     } catch {
-      return this.adopt(fitFresh(X, n, d, this.settings, seed), 'reinit', true, 'failed');
+      await yieldToLoop();
+      return this.adopt(await fresh(), 'reinit', true, 'failed');
     }
     const collapsed = warm.model.weights.some((w) => w * n < d + 1);
     const degraded = warm.meanLogLik < this.baseline - this.degradeNats;
     if (!collapsed && !degraded) return this.adopt(warm, 'warm', false);
-    const fresh = fitFresh(X, n, d, this.settings, seed);
+    await yieldToLoop();
+    const refit = await fresh();
     const reason = collapsed ? 'collapsed' : 'degraded';
-    if (!collapsed && bicOf(warm, n) <= bicOf(fresh, n)) {
+    if (!collapsed && bicOf(warm, n) <= bicOf(refit, n)) {
       // The data moved but the warm model still explains it best: keep it, and its level.
       return this.adopt(warm, 'reinit', true, reason);
     }
-    return this.adopt(fresh, 'reinit', true, reason);
+    return this.adopt(refit, 'reinit', true, reason);
   }
 
   private adopt(r: FitResult, kind: RefitKind, newBaseline: boolean, reason?: Refit['reason']): Refit {

@@ -7,7 +7,7 @@ import { estimate, isUsable, type EstimatorSettings } from './estimate.js';
 import { EvaluationHistory } from './history.js';
 import { HysteresisDetector } from './hysteresis.js';
 import type { MonitorLogger } from './logger.js';
-import { fitFresh, WindowFitter, type MixtureSettings } from './refit.js';
+import { fitFresh, WindowFitter, type MixtureSettings, type Yield } from './refit.js';
 import { loadSnapshot, saveSnapshot } from './snapshot.js';
 import {
   MEASURES,
@@ -21,6 +21,26 @@ import {
 } from './view.js';
 import { SlidingWindow } from './window.js';
 
+/** At most `max` of the n rows of X, evenly spread (all of them, as is, when n ≤ max). */
+function evenlySpread(X: Float64Array, n: number, d: number, max: number): { X: Float64Array; n: number } {
+  if (n <= max) return { X: X.subarray(0, n * d), n };
+  const out = new Float64Array(max * d);
+  for (let i = 0; i < max; i++) out.set(X.subarray(Math.floor((i * n) / max) * d, Math.floor((i * n) / max) * d + d), i * d);
+  return { X: out, n: max };
+}
+
+/** Runs `work`, timing only the time it was running, not the time it spent yielded. */
+async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Promise<{ result: T; seconds: number }> {
+  let paused = 0;
+  const t0 = performance.now();
+  const result = await work(async () => {
+    const p0 = performance.now();
+    await yieldToLoop();
+    paused += performance.now() - p0;
+  });
+  return { result, seconds: (performance.now() - t0 - paused) / 1000 };
+}
+
 export interface StreamDeps {
   clock: Clock;
   logger: MonitorLogger;
@@ -33,9 +53,6 @@ export interface StreamDeps {
   /** Row-major scratch of at least `n` values, shared by streams (they are processed one at a time). */
   scratch(n: number): Float64Array;
 }
-
-/** Hands the event loop back between steps of work, so ingestion and scrapes interleave. */
-export type Yield = () => Promise<void>;
 
 /**
  * Everything klaxon knows about one stream: its window, its reference and window mixtures,
@@ -76,7 +93,8 @@ export class StreamState {
       capacity: config.window.size,
       maxAgeMs: config.window.durationSeconds === undefined ? undefined : config.window.durationSeconds * 1000,
     });
-    this.mixture = { components: config.components, covarianceType: config.covarianceType, ...config.fit };
+    const { maxSamples: _, ...fit } = config.fit;
+    this.mixture = { components: config.components, covarianceType: config.covarianceType, ...fit };
     this.fitter = new WindowFitter(this.mixture);
     const { raiseAfter, clearAfter } = config.hysteresis;
     this.detectors = {
@@ -140,13 +158,14 @@ export class StreamState {
     return c !== undefined && c.count === c.n;
   }
 
-  private async fitReference(): Promise<void> {
+  private async fitReference(yieldToLoop: Yield): Promise<void> {
     const c = this.collecting!;
     const d = this.dimension;
-    const t0 = performance.now();
+    const { X, n } = evenlySpread(c.buffer, c.n, d, this.config.fit.maxSamples);
     try {
-      const r = fitFresh(c.buffer, c.n, d, this.mixture, `${this.name}:reference:${this.refits++}`);
-      this.deps.observer.refitSeconds((performance.now() - t0) / 1000);
+      const seed = `${this.name}:reference:${this.refits++}`;
+      const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(X, n, d, this.mixture, seed, y));
+      this.deps.observer.refitSeconds(seconds);
       this.setReference(r.model, c.n);
       this.deps.logger.info({ stream: this.name, samples: c.n, components: r.model.k }, 'reference fitted');
     } catch (err) {
@@ -196,7 +215,7 @@ export class StreamState {
   async process(yieldToLoop: Yield): Promise<void> {
     if (this.reference === undefined) {
       if (!this.referenceReady()) return;
-      await this.fitReference();
+      await this.fitReference(yieldToLoop);
       if (this.reference === undefined) return;
       await yieldToLoop();
     }
@@ -207,7 +226,7 @@ export class StreamState {
     const version = this.window.version;
     const refitDue = now - this.lastRefitMs >= this.config.refitIntervalSeconds * 1000;
     if (this.fitter.model === undefined || (refitDue && version !== this.fittedVersion)) {
-      this.refitWindow(now);
+      await this.refitWindow(now, yieldToLoop);
       await yieldToLoop();
     }
     if (this.fitter.model === undefined) return;
@@ -215,15 +234,17 @@ export class StreamState {
     this.evaluatedVersion = version;
   }
 
-  private refitWindow(now: number): void {
-    const n = this.window.size;
+  private async refitWindow(now: number, yieldToLoop: Yield): Promise<void> {
     const d = this.dimension;
-    const X = this.window.toArray(this.deps.scratch(n * d)).subarray(0, n * d);
+    const rows = Math.min(this.window.size, this.config.fit.maxSamples);
+    // Copied out before any yield: ingestion keeps moving the window meanwhile.
+    const X = new Float64Array(this.deps.scratch(rows * d).buffer, 0, rows * d);
+    const n = this.window.sample(rows, X);
     const version = this.window.version;
-    const t0 = performance.now();
     try {
-      const r = this.fitter.refit(X, n, d, `${this.name}:window:${this.refits++}`);
-      this.deps.observer.refitSeconds((performance.now() - t0) / 1000);
+      const seed = `${this.name}:window:${this.refits++}`;
+      const { result: r, seconds } = await busy(yieldToLoop, (y) => this.fitter.refit(X, n, d, seed, y));
+      this.deps.observer.refitSeconds(seconds);
       this.windowJson = undefined;
       this.fittedVersion = version;
       this.lastRefitMs = now;

@@ -102,6 +102,26 @@ export class SlidingWindow {
     return dst;
   }
 
+  /**
+   * At most `rows` vectors evenly spread over the window, oldest first, into `out` (n×d,
+   * row-major; n returned). All of them when the window holds no more than `rows`.
+   */
+  sample(rows: number, out: Float64Array): number {
+    const n = this.count;
+    if (n <= rows) {
+      this.toArray(out);
+      return n;
+    }
+    const d = this.dimension;
+    if (out.length < rows * d) throw new RangeError(`out holds ${out.length} values, the sample ${rows * d}`);
+    for (let i = 0; i < rows; i++) {
+      let slot = this.head + Math.floor((i * n) / rows);
+      if (slot >= this.capacity) slot -= this.capacity;
+      for (let j = 0; j < d; j++) out[i * d + j] = this.data[slot * d + j]!;
+    }
+    return rows;
+  }
+
   clear(): void {
     this.head = 0;
     this.count = 0;

@@ -38,7 +38,7 @@ describe('parseConfig defaults', () => {
       refitIntervalSeconds: 10,
       evaluationIntervalSeconds: 10,
       hysteresis: { raiseAfter: 3, clearAfter: 3 },
-      fit: { nInit: 3, maxIter: 100, tol: 1e-3, regCovar: 1e-6 },
+      fit: { nInit: 3, maxIter: 100, tol: 1e-3, regCovar: 1e-6, maxSamples: 5000 },
     });
     expect(s.thresholds).toEqual({
       kl_ref_win: { warning: 0.2, critical: 0.4 },

@@ -39,6 +39,16 @@ describe('SlidingWindow, count bound', () => {
     expect(w.version).toBeGreaterThan(v0);
   });
 
+  it('samples evenly across the window, oldest first, all of it when small', () => {
+    const w = new SlidingWindow({ dimension: 2, capacity: 10 });
+    for (let i = 0; i < 13; i++) w.push([i, -i], 0); // holds 3..12, wrapped
+    const out = new Float64Array(20);
+    expect(w.sample(5, out)).toBe(5);
+    expect(Array.from(out.subarray(0, 10))).toEqual([3, -3, 5, -5, 7, -7, 9, -9, 11, -11]);
+    expect(w.sample(50, out)).toBe(10);
+    expect(Array.from(out.subarray(0, 4))).toEqual([3, -3, 4, -4]);
+  });
+
   it('refuses impossible shapes', () => {
     expect(() => new SlidingWindow({ dimension: 0, capacity: 1 })).toThrow(/dimension/);
     expect(() => new SlidingWindow({ dimension: 1, capacity: 0 })).toThrow(/capacity/);
