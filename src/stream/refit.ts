@@ -93,6 +93,16 @@ export class WindowFitter {
     return this._model;
   }
 
+  /**
+   * Makes `model` (typically the reference) the starting point of the first refit, which is
+   * then a warm start instead of a full fit; `meanLogLik` is what it achieved on its own data,
+   * the level a warm fit must stay near.
+   */
+  startFrom(model: Gmm, meanLogLik: number): void {
+    this._model = model;
+    this.baseline = meanLogLik;
+  }
+
   async refit(X: Float64Array, n: number, d: number, seed: Seed, yieldToLoop: Yield = noYield): Promise<Refit> {
     const prev = this._model;
     const fresh = (): Promise<FitResult> => fitFresh(X, n, d, this.settings, seed, yieldToLoop);

@@ -8,6 +8,8 @@ export interface ReferenceSnapshot {
   stream: string;
   fields: string[];
   samples: number;
+  /** Mean log-likelihood of the model on the data it was fitted to, when known. */
+  meanLogLik: number | undefined;
   createdAtMs: number;
   model: Gmm;
 }
@@ -17,6 +19,7 @@ interface SnapshotFile {
   stream: string;
   fields: string[];
   samples: number;
+  meanLogLik?: number;
   createdAtMs: number;
   model: GmmJson;
 }
@@ -42,6 +45,7 @@ export async function loadSnapshot(dir: string, stream: string): Promise<Referen
     stream,
     fields: raw.fields,
     samples: Number(raw.samples) || 0,
+    meanLogLik: typeof raw.meanLogLik === 'number' && Number.isFinite(raw.meanLogLik) ? raw.meanLogLik : undefined,
     createdAtMs: Number(raw.createdAtMs) || 0,
     model: gmmFromJson(raw.model),
   };
@@ -56,6 +60,7 @@ export async function saveSnapshot(dir: string, snap: ReferenceSnapshot): Promis
     stream: snap.stream,
     fields: snap.fields,
     samples: snap.samples,
+    ...(snap.meanLogLik === undefined ? {} : { meanLogLik: snap.meanLogLik }),
     createdAtMs: snap.createdAtMs,
     model: gmmToJson(snap.model),
   };

@@ -71,6 +71,8 @@ export class StreamState {
   private reference: Gmm | undefined;
   private referenceJson: GmmJson | undefined;
   private referenceSamples = 0;
+  /** The reference's mean log-likelihood on its own data, when known: the window's first fit starts from it. */
+  private referenceLogLik: number | undefined;
   /** The first n vectors, while the reference is being collected. */
   private collecting: { buffer: Float64Array; n: number; count: number } | undefined;
 
@@ -131,7 +133,7 @@ export class StreamState {
       try {
         const snap = await loadSnapshot(this.deps.stateDir, this.name);
         if (snap && snap.fields.join('\0') === this.config.fields.join('\0') && snap.model.d === this.dimension) {
-          this.setReference(snap.model, snap.samples);
+          this.setReference(snap.model, snap.samples, snap.meanLogLik);
           this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from snapshot');
           return;
         }
@@ -143,13 +145,14 @@ export class StreamState {
     this.collecting = { buffer: new Float64Array(ref.n * this.dimension), n: ref.n, count: 0 };
   }
 
-  private setReference(model: Gmm, samples: number): void {
+  private setReference(model: Gmm, samples: number, meanLogLik?: number): void {
     if (model.d !== this.dimension) {
       throw new Error(`stream ${this.name}: the reference model has d=${model.d} but the stream has ${this.dimension} fields`);
     }
     this.reference = model;
     this.referenceJson = gmmToJson(model);
     this.referenceSamples = samples;
+    this.referenceLogLik = meanLogLik;
     this.collecting = undefined;
   }
 
@@ -166,7 +169,7 @@ export class StreamState {
       const seed = `${this.name}:reference:${this.refits++}`;
       const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(X, n, d, this.mixture, seed, y));
       this.deps.observer.refitSeconds(seconds);
-      this.setReference(r.model, c.n);
+      this.setReference(r.model, c.n, r.meanLogLik);
       this.deps.logger.info({ stream: this.name, samples: c.n, components: r.model.k }, 'reference fitted');
     } catch (err) {
       this.deps.logger.warn({ stream: this.name, err }, 'reference fit failed; retrying at the next evaluation');
@@ -179,6 +182,7 @@ export class StreamState {
           stream: this.name,
           fields: this.config.fields,
           samples: this.referenceSamples,
+          meanLogLik: this.referenceLogLik,
           createdAtMs: this.deps.clock.now(),
           model: this.reference!,
         });
@@ -225,11 +229,11 @@ export class StreamState {
     if (this.window.size < this.config.minSamples) return;
     const version = this.window.version;
     const refitDue = now - this.lastRefitMs >= this.config.refitIntervalSeconds * 1000;
-    if (this.fitter.model === undefined || (refitDue && version !== this.fittedVersion)) {
+    if (!this.hasWindowModel() || (refitDue && version !== this.fittedVersion)) {
       await this.refitWindow(now, yieldToLoop);
       await yieldToLoop();
     }
-    if (this.fitter.model === undefined) return;
+    if (!this.hasWindowModel()) return;
     await this.evaluate(now, yieldToLoop);
     this.evaluatedVersion = version;
   }
@@ -241,6 +245,10 @@ export class StreamState {
     const X = new Float64Array(this.deps.scratch(rows * d).buffer, 0, rows * d);
     const n = this.window.sample(rows, X);
     const version = this.window.version;
+    if (this.fitter.model === undefined && this.referenceLogLik !== undefined) {
+      // The window starts out like the reference: warm-start from it rather than fit afresh.
+      this.fitter.startFrom(this.reference!, this.referenceLogLik);
+    }
     try {
       const seed = `${this.name}:window:${this.refits++}`;
       const { result: r, seconds } = await busy(yieldToLoop, (y) => this.fitter.refit(X, n, d, seed, y));
@@ -252,9 +260,16 @@ export class StreamState {
         this.deps.logger.debug({ stream: this.name, reason: r.reason, components: r.model.k }, 'window mixture reinitialised');
       }
     } catch (err) {
-      // The previous window mixture, if any, stays; the next evaluation tries again.
+      // The previous window mixture, if any, stays; the next evaluation tries again. A first
+      // fit warm-started from the reference must not leave the reference posing as the window.
+      if (!this.hasWindowModel()) this.fitter.reset();
       this.deps.logger.warn({ stream: this.name, err, samples: n }, 'window refit failed; keeping the previous mixture');
     }
+  }
+
+  /** A window mixture fitted to window data (not just the reference it may start from). */
+  private hasWindowModel(): boolean {
+    return this.fittedVersion >= 0;
   }
 
   private async evaluate(now: number, yieldToLoop: Yield): Promise<void> {
@@ -323,7 +338,7 @@ export class StreamState {
   view(): StreamView {
     const c = this.config;
     const phase = this.phase();
-    const model = this.fitter.model;
+    const model = this.hasWindowModel() ? this.fitter.model : undefined;
     if (model && this.windowJson === undefined) this.windowJson = gmmToJson(model);
     const history = this.history;
     return {

@@ -56,6 +56,16 @@ describe('WindowFitter', () => {
     expect(Math.min(...r.model.weights)).toBeGreaterThan(0.05);
   });
 
+  it('can start from the reference: the first refit is then warm, and still reinitialises on a new mode', async () => {
+    const ref = await new WindowFitter(settings(1, 4)).refit(data(2000, [[0, 1]], 1), 2000, 1, 'ref');
+    const f = new WindowFitter(settings(1, 4));
+    f.startFrom(ref.model, ref.meanLogLik);
+    expect((await f.refit(data(2000, [[0, 1]], 2), 2000, 1, 's')).kind).toBe('warm');
+    const g = new WindowFitter(settings(1, 4));
+    g.startFrom(ref.model, ref.meanLogLik);
+    expect(await g.refit(data(2000, [[0, 1], [12, 1]], 3), 2000, 1, 's')).toMatchObject({ kind: 'reinit', reason: 'degraded' });
+  });
+
   it('keeps the warm model when the data moved but it still explains it best', async () => {
     const f = new WindowFitter(settings(1, 1), { degradeNats: 0.01 });
     await f.refit(data(2000, [[0, 1]], 1), 2000, 1, 's');
