@@ -19,3 +19,24 @@ running_pid() {
     return 1
   fi
 }
+
+# Serialise up/down per broker: parallel test files may both try to start it.
+mkdir -p "$(dirname "$KAFKA_RUN_DIR")"
+exec 9>"$KAFKA_RUN_DIR.lock"
+flock 9
+
+stop_broker() {
+  local pid="$1"
+  kill -TERM "$pid"
+  # A controlled shutdown flushes logs and the metadata snapshot; give it time before forcing.
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "kafka (pid $pid) ignored SIGTERM for 30 s; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  fi
+  rm -f "$PID_FILE"
+}

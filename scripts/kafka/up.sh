@@ -36,8 +36,10 @@ pom_sum="$(sha256sum "$pom" | cut -c1-64)"
 if [[ "$(cat "$KAFKA_LIBS/.pom.sha256" 2>/dev/null)" != "$pom_sum" ]]; then
   echo "fetching Kafka jars with Maven into $KAFKA_LIBS (once per pom change)"
   rm -rf "$KAFKA_LIBS.tmp"
-  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS.tmp" \
-    || { echo "maven could not fetch the Kafka jars (see above)" >&2; exit 1; }
+  mkdir -p "$(dirname "$KAFKA_LIBS")"
+  mvn -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+    -DoutputDirectory="$KAFKA_LIBS.tmp" >"$KAFKA_LIBS.mvn.log" 2>&1 \
+    || { tail -n 30 "$KAFKA_LIBS.mvn.log" >&2; echo "maven could not fetch the Kafka jars" >&2; exit 1; }
   echo "$pom_sum" >"$KAFKA_LIBS.tmp/.pom.sha256"
   rm -rf "$KAFKA_LIBS" && mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
 fi
@@ -99,8 +101,9 @@ fi
 
 start=$SECONDS
 : >"$LOG_FILE"
+# 9>&-: the broker must not inherit the lock fd, or it would hold the lock for life.
 nohup "${jvm[@]}" kafka.Kafka "$KAFKA_RUN_DIR/server.properties" \
-  >>"$KAFKA_RUN_DIR/stdout.log" 2>&1 </dev/null &
+  >>"$KAFKA_RUN_DIR/stdout.log" 2>&1 </dev/null 9>&- &
 echo $! >"$PID_FILE"
 
 until answers; do
@@ -113,7 +116,7 @@ until answers; do
   if (( SECONDS - start > timeout_s )); then
     echo "kafka did not answer on 127.0.0.1:$KAFKA_PORT within ${timeout_s}s; last log lines:" >&2
     tail -n 40 "$LOG_FILE" >&2 || true
-    bash "$ROOT/scripts/kafka/down.sh" >&2
+    stop_broker "$(cat "$PID_FILE")"
     exit 1
   fi
   sleep 0.5
