@@ -1,6 +1,6 @@
 import { createRng, type Rng, type Seed } from '../math/rng.js';
-import { kmeans, nearestCenters } from './kmeans.js';
-import { createPassWork, createStats, expectation, statsFromLabels, type SufficientStats } from './estep.js';
+import { kmeans } from './kmeans.js';
+import { createPassWork, createStats, expectation, statsFromLabels, type PassWork, type SufficientStats } from './estep.js';
 import { COVARIANCE_TYPES, createGmm, GmmError, type CovarianceType, type Gmm } from './model.js';
 import { createMStepWork, estimateGaussianParameters, type MStepWork } from './mstep.js';
 
@@ -54,20 +54,18 @@ interface Settings {
 /** Buffers shared by every start of one fit, so EM allocates nothing per iteration. */
 interface Work {
   stats: SufficientStats;
-  pass: Float64Array;
+  pass: PassWork;
   mstep: MStepWork;
-  /** Whether the E-step needs only covariance diagonals (diag, spherical). */
-  diagonal: boolean;
 }
 
 /** Fits a k-component mixture to X (n×d, row-major). Throws GmmError on bad input or a collapsed component. */
 export function fitGmm(X: Float64Array, n: number, d: number, opts: FitOptions): FitResult {
   const s = resolveSettings(X, n, d, opts);
+  const diagonal = s.type === 'diag' || s.type === 'spherical';
   const work: Work = {
-    stats: createStats(s.k, d),
-    pass: createPassWork(s.k, d),
+    stats: createStats(s.k, d, diagonal),
+    pass: createPassWork(s.k, d, diagonal),
     mstep: createMStepWork(s.k, d),
-    diagonal: s.type === 'diag' || s.type === 'spherical',
   };
   if (s.warmStart) return runEm(X, n, s.warmStart, s, work);
   const rng = createRng(s.seed);
@@ -137,36 +135,43 @@ function resolveSettings(X: Float64Array, n: number, d: number, opts: FitOptions
 // ---------------------------------------------------------------- initialisation
 
 /**
- * Rows k-means sees. Its partition only seeds EM, which then runs on every row; a seeded
- * subsample of a few thousand rows places the centres as well as the full data would, and
- * keeps the initialisation a small fraction of the fit.
+ * Rows of the subsample the start is found on. With at least twice as many rows, k-means
+ * and then EM run to convergence on a seeded subsample, and only then EM on every row, which
+ * from so close a start needs two or three passes instead of up to ten. The full-data EM
+ * decides the result and its convergence; the subsample only makes the start cheap. It grows
+ * with k·d so every component keeps enough rows to estimate its covariance.
  */
-const INIT_ROWS = 2048;
+function initRows(k: number, d: number): number {
+  return Math.max(1024, 32 * k * d);
+}
 
 /** k-means labels as one-hot responsibilities, then one M-step (scikit-learn's init_params='kmeans'). */
-function initialModel(X: Float64Array, n: number, d: number, s: Settings, rng: Rng, work: Work): Gmm {
-  const labels = new Int32Array(n);
-  if (n <= INIT_ROWS) {
-    const result = kmeans(X, n, d, s.k, rng);
-    labels.set(result.labels);
-    statsFromLabels(X, n, labels, result.centers, work.diagonal, work.stats);
-  } else {
-    const { centers } = kmeans(subsampleRows(X, n, d, INIT_ROWS, rng), INIT_ROWS, d, s.k, rng);
-    nearestCenters(X, n, d, s.k, centers, labels);
-    statsFromLabels(X, n, labels, centers, work.diagonal, work.stats);
-  }
+function kmeansModel(X: Float64Array, n: number, d: number, s: Settings, rng: Rng, work: Work): Gmm {
+  const { labels, centers } = kmeans(X, n, d, s.k, rng);
+  statsFromLabels(X, n, labels, centers, work.stats);
   return mStep(s, work, 'initialisation');
 }
 
-/** m of the n rows of X, uniformly without replacement, in their original order (Knuth's selection sampling). */
+function initialModel(X: Float64Array, n: number, d: number, s: Settings, rng: Rng, work: Work): Gmm {
+  const m = initRows(s.k, d);
+  if (n < 2 * m) return kmeansModel(X, n, d, s, rng, work);
+  const sub = subsampleRows(X, n, d, m, rng);
+  const start = kmeansModel(sub, m, d, s, rng, work);
+  try {
+    return runEm(sub, m, start, s, work).model;
+  } catch (e) {
+    // A component that collapses on the subsample may not on all rows: let the full EM decide.
+    if (e instanceof GmmError) return start;
+    throw e;
+  }
+}
+
+/** m rows of X drawn uniformly (with replacement: a repeated row only weighs a little more in the start). */
 function subsampleRows(X: Float64Array, n: number, d: number, m: number, rng: Rng): Float64Array {
   const out = new Float64Array(m * d);
-  let taken = 0;
-  for (let i = 0; i < n && taken < m; i++) {
-    if ((n - i) * rng.uniform() < m - taken) {
-      out.set(X.subarray(i * d, i * d + d), taken * d);
-      taken++;
-    }
+  for (let j = 0; j < m; j++) {
+    const i = Math.min(n - 1, Math.floor(rng.uniform() * n));
+    out.set(X.subarray(i * d, i * d + d), j * d);
   }
   return out;
 }
@@ -184,7 +189,7 @@ function runEm(X: Float64Array, n: number, start: Gmm, s: Settings, work: Work):
   let previous = -Infinity;
   let iterations = 0;
   for (;;) {
-    const meanLogLik = expectation(model, X, n, work.diagonal, work.stats, work.pass);
+    const meanLogLik = expectation(model, X, n, work.stats, work.pass);
     if (!Number.isFinite(meanLogLik)) {
       fail(`the log-likelihood is ${meanLogLik} after ${iterations} EM iterations; scale the input data`);
     }

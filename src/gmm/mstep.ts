@@ -1,4 +1,4 @@
-import type { SufficientStats } from './estep.js';
+import { triangleSize, type SufficientStats } from './estep.js';
 import type { CovarianceType, GmmParams } from './model.js';
 
 /**
@@ -79,11 +79,11 @@ function estimateWeightsAndMeans(stats: SufficientStats, w: MStepWork): void {
  */
 function addScatter(stats: SufficientStats, c: number, nk: number, delta: Float64Array, scale: number, out: Float64Array, off: number): void {
   const { d, s2 } = stats;
-  const qo = c * d * d;
   const mo = c * d;
+  let q = c * triangleSize(d);
   for (let a = 0; a < d; a++) {
     for (let b = 0; b <= a; b++) {
-      const v = (s2[qo + a * d + b]! - nk * delta[mo + a]! * delta[mo + b]!) / scale;
+      const v = (s2[q++]! - nk * delta[mo + a]! * delta[mo + b]!) / scale;
       out[off + a * d + b]! += v;
       if (b !== a) out[off + b * d + a]! += v;
     }
@@ -122,7 +122,7 @@ function estimateCovariancesDiag(stats: SufficientStats, reg: number, w: MStepWo
     const m = w.nk[c]!;
     for (let a = 0; a < d; a++) {
       const delta = w.delta[c * d + a]!;
-      w.covariances[c * d * d + a * d + a] = s2[c * d * d + a * d + a]! / m - delta * delta + reg;
+      w.covariances[c * d * d + a * d + a] = s2[c * d + a]! / m - delta * delta + reg;
     }
   }
 }
