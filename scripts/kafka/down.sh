@@ -2,6 +2,7 @@
 # Stops the broker started by up.sh. Data is kept so up.sh restarts the same broker with
 # every record (the restart tests rely on that); --clean or KAFKA_CLEAN=1 also wipes it.
 set -euo pipefail
+# shellcheck source=scripts/kafka/common.sh
 source "$(dirname "$0")/common.sh"
 clean="${KAFKA_CLEAN:-0}"
 [[ "${1:-}" == "--clean" ]] && clean=1

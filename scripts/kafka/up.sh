@@ -4,6 +4,7 @@
 # Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (port+1), KAFKA_RUN_DIR, KAFKA_LIBS,
 #      KAFKA_START_TIMEOUT (90 s), KAFKA_CLEAN=1 or --clean to start from empty storage.
 set -euo pipefail
+# shellcheck source=scripts/kafka/common.sh
 source "$(dirname "$0")/common.sh"
 timeout_s="${KAFKA_START_TIMEOUT:-90}"
 
@@ -104,10 +105,12 @@ start=$SECONDS
 # 9>&-: the broker must not inherit the lock fd, or it would hold the lock for life.
 nohup "${jvm[@]}" kafka.Kafka "$KAFKA_RUN_DIR/server.properties" \
   >>"$KAFKA_RUN_DIR/stdout.log" 2>&1 </dev/null 9>&- &
-echo $! >"$PID_FILE"
+pid=$!
+echo "$pid" >"$PID_FILE"
 
 until answers; do
-  if ! running_pid >/dev/null; then
+  # kill -0, not running_pid: the child may not have exec'd java yet.
+  if ! kill -0 "$pid" 2>/dev/null; then
     echo "kafka exited during start-up; last log lines:" >&2
     tail -n 40 "$LOG_FILE" "$KAFKA_RUN_DIR/stdout.log" >&2 || true
     rm -f "$PID_FILE"
@@ -116,9 +119,9 @@ until answers; do
   if (( SECONDS - start > timeout_s )); then
     echo "kafka did not answer on 127.0.0.1:$KAFKA_PORT within ${timeout_s}s; last log lines:" >&2
     tail -n 40 "$LOG_FILE" >&2 || true
-    stop_broker "$(cat "$PID_FILE")"
+    stop_broker "$pid"
     exit 1
   fi
   sleep 0.5
 done
-echo "kafka up on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PID_FILE"), $((SECONDS - start)) s, dir $KAFKA_RUN_DIR)"
+echo "kafka up on 127.0.0.1:$KAFKA_PORT (pid $pid, $((SECONDS - start)) s, dir $KAFKA_RUN_DIR)"
