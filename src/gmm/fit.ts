@@ -99,10 +99,12 @@ function resolveSettings(X: Float64Array, n: number, d: number, opts: FitOptions
   if (X.length !== n * d) {
     fail(`X has ${X.length} values but n×d = ${n}×${d} = ${n * d}; pass X as n rows of d features, row-major`);
   }
-  for (let j = 0; j < X.length; j++) {
-    if (!Number.isFinite(X[j]!)) {
-      fail(`X[${Math.floor(j / d)}][${j % d}] is ${X[j]}; drop or impute non-finite values before fitting`);
-    }
+  // v·0 is 0 for every finite v and NaN otherwise: one branch-free sum finds whether to look.
+  let probe = 0;
+  for (let j = 0; j < X.length; j++) probe += X[j]! * 0;
+  if (probe !== 0) {
+    const j = X.findIndex((v) => !Number.isFinite(v));
+    fail(`X[${Math.floor(j / d)}][${j % d}] is ${X[j]}; drop or impute non-finite values before fitting`);
   }
   const k = integerAtLeast(opts.components, 1, 'components');
   if (n < k) {

@@ -113,10 +113,15 @@ function assign(
   let inertia = 0;
   let changed = false;
   for (let i = 0; i < n; i++) {
+    const xo = i * d;
     let best = Infinity;
     let arg = 0;
-    for (let c = 0; c < k; c++) {
-      const s = sqDist(X, i, centers, c, d);
+    for (let c = 0, co = 0; c < k; c++, co += d) {
+      let s = 0;
+      for (let a = 0; a < d; a++) {
+        const t = X[xo + a]! - centers[co + a]!;
+        s += t * t;
+      }
       if (s < best) {
         best = s;
         arg = c;

@@ -52,11 +52,14 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel
 }
 
 describe('E-step pass', () => {
-  // d = 17 exceeds the unrolled kernels and exercises the looped ones.
-  const cases = [1, 2, 5, 17].flatMap((d) => [false, true].map((diagonal) => [d, diagonal] as const));
+  // The last two shapes exceed the unrolled kernels' size budget and run the looped ones.
+  const shapes = [
+    ...[1, 2, 5, 17].flatMap((d) => [false, true].map((diagonal) => [3, d, diagonal] as const)),
+    [8, 17, false] as const,
+    [30, 40, true] as const,
+  ];
 
-  it.each(cases)('d=%i diagonal=%s: log-likelihood and sufficient statistics match the direct computation', (d, diagonal) => {
-    const k = 3;
+  it.each(shapes)('k=%i d=%i diagonal=%s: log-likelihood and sufficient statistics match the direct computation', (k, d, diagonal) => {
     const n = 500;
     const g = randomMixture(k, d, diagonal, `pass-${d}-${diagonal}`);
     const rng = createRng(`x-${d}`);
