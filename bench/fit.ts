@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPassWork, createStats, expectation } from '../src/gmm/estep.js';
@@ -89,16 +90,21 @@ function syntheticCases(): Case[] {
   });
 }
 
-function median(f: () => void): number {
+/** Median wall and CPU milliseconds of RUNS calls after WARMUP. CPU time shows what a loaded machine hides. */
+function median(f: () => void): { wall: number; cpu: number } {
   for (let i = 0; i < WARMUP; i++) f();
-  const times: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     f();
-    times.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  times.sort((a, b) => a - b);
-  return times[RUNS >> 1]!;
+  const mid = (v: number[]): number => v.sort((a, b) => a - b)[RUNS >> 1]!;
+  return { wall: mid(wall), cpu: mid(cpu) };
 }
 
 /** One EM iteration from `g`: the fused E-step pass and the M-step, as the fit runs them. */
@@ -110,7 +116,7 @@ function iterationMs(g: Gmm, c: Case): number {
   return median(() => {
     expectation(g, c.X, c.n, stats, pass);
     createGmm(estimateGaussianParameters(stats, c.covarianceType, 1e-6, mstep));
-  });
+  }).wall;
 }
 
 function fmt(v: number | undefined, digits: number): string {
@@ -125,13 +131,15 @@ export async function benchFit(log: (line: string) => void): Promise<void> {
       ? `EM fit on ${fixture}; median of ${RUNS} runs after ${WARMUP} warm-up; scikit-learn times are the fixture's (another machine, another moment)`
       : 'EM fit on seeded synthetic data (../shared/fixtures not found): no scikit-learn figures to compare with',
   );
+  const load = loadavg()[0]!;
+  log(`load average ${load.toFixed(1)} on ${availableParallelism()} cores${load > 1 ? ': other work shares the CPU and inflates wall times (see CPU ms)' : ''}`);
   log('');
-  log('| case | n | d | K | type | ours ms (n_init=1) | sklearn ms (n_init=1) | × faster | EM iters | ours ms/iteration | seed ms/iteration | × faster | loglik − sklearn best (n_init=10) |');
-  log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  log('| case | n | d | K | type | ours ms (n_init=1) | ours CPU ms | sklearn ms (n_init=1) | × faster | EM iters | ours ms/iteration | seed ms/iteration | × faster | loglik − sklearn best (n_init=10) |');
+  log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of cases) {
     const opts = { components: c.components, covarianceType: c.covarianceType, seed: 0 };
     let fit = fitGmm(c.X, c.n, c.d, opts);
-    const fitMs = median(() => {
+    const { wall: fitMs, cpu: fitCpuMs } = median(() => {
       fit = fitGmm(c.X, c.n, c.d, opts);
     });
     const iterMs = iterationMs(fit.model, c);
@@ -139,7 +147,7 @@ export async function benchFit(log: (line: string) => void): Promise<void> {
     const best = fitGmm(c.X, c.n, c.d, { ...opts, nInit: 10 });
     const gap = c.sklearnBestLogLik === undefined ? undefined : best.meanLogLik - c.sklearnBestLogLik;
     log(
-      `| ${c.name} | ${c.n} | ${c.d} | ${c.components} | ${c.covarianceType} | ${fmt(fitMs, 1)} | ${fmt(c.sklearnFitMs, 1)} | ` +
+      `| ${c.name} | ${c.n} | ${c.d} | ${c.components} | ${c.covarianceType} | ${fmt(fitMs, 1)} | ${fmt(fitCpuMs, 1)} | ${fmt(c.sklearnFitMs, 1)} | ` +
         `${fmt(c.sklearnFitMs === undefined ? undefined : c.sklearnFitMs / fitMs, 1)} | ${fit.iterations} | ${fmt(iterMs, 2)} | ` +
         `${fmt(seedIterMs, 0)} | ${fmt(seedIterMs === undefined ? undefined : seedIterMs / iterMs, 1)} | ${gap === undefined ? '—' : (gap >= 0 ? '+' : '') + gap.toFixed(4)} |`,
     );
