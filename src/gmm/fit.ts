@@ -6,8 +6,11 @@ import { createMStepWork, estimateGaussianParameters, type MStepWork } from './m
 
 /**
  * Expectation–maximisation for a Gaussian mixture, following scikit-learn's GaussianMixture:
- * k-means initialisation, EM until the mean log-likelihood moves less than `tol`, best of
- * `nInit` starts. Settings live in FitOptions, fitted results in FitResult.
+ * a k-means++ start, EM until the mean log-likelihood per sample moves less than `tol`, the
+ * best of `nInit` starts; M-steps per covariance type in mstep.ts, the fused E-step pass in
+ * estep.ts. On large inputs the start is found on a seeded subsample (see `initRows`). A warm
+ * start skips the initialisation: on unchanged data it converges after one M-step. Settings
+ * live in FitOptions, fitted results in FitResult.
  *
  * @example
  * const { model, converged } = fitGmm(X, n, 2, { components: 3, seed: 42 });
@@ -19,7 +22,7 @@ export interface FitOptions {
   covarianceType?: CovarianceType;
   /** Independent k-means starts; the fit with the best log-likelihood wins. Default 1. */
   nInit?: number;
-  /** EM iterations at most. Default 100. */
+  /** EM iterations (M-steps) at most; 0 returns the start as it is. Default 100. */
   maxIter?: number;
   /** Convergence threshold on the change of the mean log-likelihood per sample. Default 1e-3. */
   tol?: number;
@@ -51,7 +54,7 @@ interface Settings {
   warmStart: Gmm | undefined;
 }
 
-/** Buffers shared by every start of one fit, so EM allocates nothing per iteration. */
+/** Buffers shared by every start of one fit: EM allocates nothing per row, only each new model's small arrays. */
 interface Work {
   stats: SufficientStats;
   pass: PassWork;

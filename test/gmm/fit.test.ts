@@ -105,6 +105,22 @@ describe('fitGmm recovers a known mixture from its own samples', () => {
   });
 });
 
+describe('numerical range', () => {
+  it('data a million units from the origin fits as well as the same data at the origin', () => {
+    const { X } = sample(knownMixture('full'), 5000, createRng('offset'));
+    const far = X.map((v) => v + 1e6);
+    const near = fitGmm(X, 5000, 2, { components: 3, seed: 2 });
+    const moved = fitGmm(far, 5000, 2, { components: 3, seed: 2 });
+    expect(moved.meanLogLik).toBeCloseTo(near.meanLogLik, 6);
+    const match = matchComponents(near.model, { ...moved.model, means: moved.model.means.map((v) => v - 1e6) });
+    for (let c = 0; c < 3; c++) {
+      for (let e = 0; e < 4; e++) {
+        expect(moved.model.covariances[match[c]! * 4 + e]).toBeCloseTo(near.model.covariances[c * 4 + e]!, 6);
+      }
+    }
+  });
+});
+
 describe('covariance types', () => {
   const truth = knownMixture('full');
   const { X } = sample(truth, 3000, createRng('types'));
