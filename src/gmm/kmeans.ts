@@ -189,11 +189,6 @@ function updateCenters(
   }
 }
 
-/** Labels every row of X with its nearest centre (k×d); returns the inertia. */
-export function nearestCenters(X: Float64Array, n: number, d: number, k: number, centers: Float64Array, labels: Int32Array): number {
-  return assign(X, n, d, k, centers, labels, new Float64Array(n)).inertia;
-}
-
 /** Mean of the per-feature variances of X, the scale of scikit-learn's k-means tolerance. */
 function meanVariance(X: Float64Array, n: number, d: number): number {
   let total = 0;
