@@ -2,7 +2,8 @@
 # Sourced by up.sh and down.sh so both agree on where a broker's files live.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+# Not port+1: 9093 is Alertmanager's default, and the alerting tests run beside the broker.
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 10000))}"
 KAFKA_LIBS="${KAFKA_LIBS:-$ROOT/.cache/kafka/libs}"
 # One run dir per port, so a second broker (KAFKA_PORT=9192) never shares data with the first.
 KAFKA_RUN_DIR="${KAFKA_RUN_DIR:-$ROOT/.cache/kafka/broker-$KAFKA_PORT}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a single-node KRaft Kafka from Maven Central jars (no Docker, no tarball download)
 # and returns once it answers Kafka requests on 127.0.0.1:$KAFKA_PORT.
-# Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (port+1), KAFKA_RUN_DIR, KAFKA_LIBS,
+# Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (port+10000), KAFKA_RUN_DIR, KAFKA_LIBS,
 #      KAFKA_START_TIMEOUT (90 s), KAFKA_CLEAN=1 or --clean to start from empty storage.
 set -euo pipefail
 # shellcheck source=scripts/kafka/common.sh
