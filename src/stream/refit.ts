@@ -1,6 +1,6 @@
 import { fitGmm, type FitResult } from '../gmm/fit.js';
 import type { CovarianceType, Gmm } from '../gmm/model.js';
-import { bic, selectComponents } from '../gmm/select.js';
+import { bic } from '../gmm/select.js';
 import type { Seed } from '../math/rng.js';
 
 export interface MixtureSettings {
@@ -17,15 +17,57 @@ export interface MixtureSettings {
 export type Yield = () => Promise<void>;
 const noYield: Yield = () => Promise.resolve();
 
+/**
+ * EM iterations per event-loop slice, from a budget of work: one iteration costs about
+ * n·k·(1 + d(d+1)/2) density terms. 500,000 of them are a few milliseconds.
+ */
+const WORK_PER_SLICE = 500_000;
+
+function iterationsPerSlice(n: number, k: number, d: number): number {
+  return Math.max(1, Math.floor(WORK_PER_SLICE / (n * k * (1 + (d * (d + 1)) / 2))));
+}
+
+type EmSettings = Pick<MixtureSettings, 'maxIter' | 'tol' | 'regCovar'>;
+
+/**
+ * EM from `start` (a warm start) or from k-means (`seed`), run a slice of iterations at a time
+ * so that no slice stalls the event loop, until it converges or reaches maxIter. Continuing
+ * from the last slice's model is the same EM; each slice costs one extra E-step.
+ */
+async function emSliced(
+  X: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  s: EmSettings & { covarianceType?: CovarianceType },
+  from: { start: Gmm } | { seed: Seed },
+  yieldToLoop: Yield,
+): Promise<FitResult> {
+  const chunk = iterationsPerSlice(n, k, d);
+  const common = { components: k, tol: s.tol, regCovar: s.regCovar };
+  let r =
+    'start' in from
+      ? fitGmm(X, n, d, { ...common, warmStart: from.start, maxIter: Math.min(chunk, s.maxIter) })
+      : fitGmm(X, n, d, { ...common, covarianceType: s.covarianceType, seed: from.seed, maxIter: Math.min(chunk, s.maxIter) });
+  let iterations = r.iterations;
+  while (!r.converged && iterations < s.maxIter) {
+    await yieldToLoop();
+    r = fitGmm(X, n, d, { ...common, warmStart: r.model, maxIter: Math.min(chunk, s.maxIter - iterations) });
+    iterations += r.iterations;
+  }
+  return { ...r, iterations };
+}
+
 /** BIC of a fitted mixture (lower is better). */
 function bicOf(r: FitResult, n: number): number {
   return bic(r.meanLogLik, n, r.model.k, r.model.d, r.model.covarianceType);
 }
 
 /**
- * A fresh fit: k-means starts, and the BIC choice of K when a range is given. Each K is
- * fitted in its own slice of the event loop (a full selection on a large window can take
- * longer than one slice should), with the same seed for every K, as `selectComponents` does.
+ * A fresh fit: `nInit` k-means starts per K, and the K with the lowest BIC when a range is
+ * given (what `selectComponents` does), sliced so that no slice of the event loop runs more
+ * than a few EM iterations: a whole selection on a few thousand points can take a second.
+ * Each start has its own seed, derived from `seed`, so the result is reproducible.
  */
 export async function fitFresh(
   X: Float64Array,
@@ -38,18 +80,23 @@ export async function fitFresh(
   // Never ask for more components than there are rows to support them.
   const kMax = Math.max(1, Math.min(s.components.max, Math.floor(n / (d + 1))));
   const kMin = Math.min(s.components.min, kMax);
-  const fitOptions = { covarianceType: s.covarianceType, nInit: s.nInit, maxIter: s.maxIter, tol: s.tol, regCovar: s.regCovar, seed };
-  if (kMin === kMax) return fitGmm(X, n, d, { ...fitOptions, components: kMax });
   let best: { fit: FitResult; bic: number } | undefined;
   let firstError: unknown;
+  let slices = 0;
   for (let k = kMin; k <= kMax; k++) {
-    if (k > kMin) await yieldToLoop();
-    try {
-      const fit = selectComponents(X, n, d, { ...fitOptions, range: [k, k] });
-      if (best === undefined || fit.bic < best.bic) best = { fit, bic: fit.bic };
-    } catch (err) {
-      firstError ??= err; // a K whose fit collapses is never chosen
+    let bestK: FitResult | undefined;
+    for (let start = 0; start < s.nInit; start++) {
+      if (slices++ > 0) await yieldToLoop();
+      try {
+        const fit = await emSliced(X, n, d, k, s, { seed: `${seed}:k${k}:${start}` }, yieldToLoop);
+        if (bestK === undefined || fit.meanLogLik > bestK.meanLogLik) bestK = fit;
+      } catch (err) {
+        firstError ??= err; // a start whose component collapses is never chosen
+      }
     }
+    if (bestK === undefined) continue;
+    const score = bicOf(bestK, n);
+    if (best === undefined || score < best.bic) best = { fit: bestK, bic: score };
   }
   if (best === undefined) throw firstError;
   return best.fit;
@@ -109,13 +156,7 @@ export class WindowFitter {
     if (prev === undefined) return this.adopt(await fresh(), 'initial', true);
     let warm: FitResult;
     try {
-      warm = fitGmm(X, n, d, {
-        components: prev.k,
-        warmStart: prev,
-        maxIter: this.settings.maxIter,
-        tol: this.settings.tol,
-        regCovar: this.settings.regCovar,
-      });
+      warm = await emSliced(X, n, d, prev.k, this.settings, { start: prev }, yieldToLoop);
     } catch {
       await yieldToLoop();
       return this.adopt(await fresh(), 'reinit', true, 'failed');

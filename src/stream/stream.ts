@@ -21,14 +21,6 @@ import {
 } from './view.js';
 import { SlidingWindow } from './window.js';
 
-/** At most `max` of the n rows of X, evenly spread (all of them, as is, when n ≤ max). */
-function evenlySpread(X: Float64Array, n: number, d: number, max: number): { X: Float64Array; n: number } {
-  if (n <= max) return { X: X.subarray(0, n * d), n };
-  const out = new Float64Array(max * d);
-  for (let i = 0; i < max; i++) out.set(X.subarray(Math.floor((i * n) / max) * d, Math.floor((i * n) / max) * d + d), i * d);
-  return { X: out, n: max };
-}
-
 /** Runs `work`, timing only the time it was running, not the time it spent yielded. */
 async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Promise<{ result: T; seconds: number }> {
   let paused = 0;
@@ -73,8 +65,11 @@ export class StreamState {
   private referenceSamples = 0;
   /** The reference's mean log-likelihood on its own data, when known: the window's first fit starts from it. */
   private referenceLogLik: number | undefined;
-  /** The first n vectors, while the reference is being collected. */
-  private collecting: { buffer: Float64Array; n: number; count: number } | undefined;
+  /**
+   * While the reference is being collected: of the first n vectors, the m ≤ fit.maxSamples
+   * evenly spread ones it will be fitted to (vector floor(i·n/m) is the i-th kept).
+   */
+  private collecting: { buffer: Float64Array; n: number; m: number; count: number; kept: number } | undefined;
 
   private windowJson: GmmJson | undefined;
   private last: Evaluation | undefined;
@@ -142,7 +137,8 @@ export class StreamState {
         this.deps.logger.warn({ stream: this.name, err }, 'cannot read the reference snapshot; collecting a new reference');
       }
     }
-    this.collecting = { buffer: new Float64Array(ref.n * this.dimension), n: ref.n, count: 0 };
+    const m = Math.min(ref.n, this.config.fit.maxSamples);
+    this.collecting = { buffer: new Float64Array(m * this.dimension), n: ref.n, m, count: 0, kept: 0 };
   }
 
   private setReference(model: Gmm, samples: number, meanLogLik?: number): void {
@@ -164,7 +160,8 @@ export class StreamState {
   private async fitReference(yieldToLoop: Yield): Promise<void> {
     const c = this.collecting!;
     const d = this.dimension;
-    const { X, n } = evenlySpread(c.buffer, c.n, d, this.config.fit.maxSamples);
+    const X = c.buffer;
+    const n = c.m;
     try {
       const seed = `${this.name}:reference:${this.refits++}`;
       const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(X, n, d, this.mixture, seed, y));
@@ -200,7 +197,7 @@ export class StreamState {
     this.window.push(v, timestampMs);
     const c = this.collecting;
     if (c !== undefined && c.count < c.n) {
-      c.buffer.set(v.subarray(0, this.dimension), c.count * this.dimension);
+      if (c.count === Math.floor((c.kept * c.n) / c.m)) c.buffer.set(v.subarray(0, this.dimension), c.kept++ * this.dimension);
       c.count++;
     }
   }

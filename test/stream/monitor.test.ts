@@ -184,6 +184,17 @@ describe('Monitor: references', () => {
     expect(other.m.stream('s')!.phase).toBe('collecting_reference');
   });
 
+  it('fits the reference to at most fit.maxSamples vectors spread over all of the first n', async () => {
+    const { m } = monitor([streamConfig({ window: { size: 500 }, components: { min: 1, max: 3 }, fit: { nInit: 1, maxSamples: 100 } })]);
+    await m.init();
+    m.ingest('test', [...records(250, normal(0, 1), 1), ...records(250, normal(10, 1), 2)]);
+    await m.runDue();
+    const ref = m.stream('s')!.reference!;
+    expect(ref.weights).toHaveLength(2);
+    expect(ref.weights[0]).toBeCloseTo(0.5, 1);
+    expect(m.stream('s')!.referenceSamples).toBe(500);
+  });
+
   it('loads a reference model from a file (scikit-learn JSON)', async () => {
     const file = path.join(dir, 'ref.json');
     writeFileSync(file, JSON.stringify({ weights: [1], means: [[0]], covariances: [[[1]]], covariance_type: 'full' }));
