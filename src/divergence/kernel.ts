@@ -1,0 +1,313 @@
+import type { Gmm } from '../gmm/model.js';
+
+/**
+ * The integrand of the samplers, stratum by stratum. A stratum is one component N(μ_c, L_cL_cᵀ)
+ * of p (or of q, for JS); a point of it is x = μ_c + L_c z with z standard normal. For every
+ * component t of either mixture, L_t⁻¹(x − μ_t) = A_t + B_t z with A_t = L_t⁻¹(μ_c − μ_t) and
+ * B_t = L_t⁻¹L_c (lower triangular), both precomputed, so x is never formed: means at 1e6
+ * cancel once, exactly, instead of at every point. The squared norms m_t = ‖A_t + B_t z‖²
+ * give every component's log-density, and they are also the control variates: each is a
+ * quadratic in z whose mean, ‖A_t‖² + ‖B_t‖²_F, is known in closed form.
+ */
+
+/** KL from p's components; JS from p's or q's half of m. */
+export type Integrand = 'kl' | 'js-p' | 'js-q';
+
+export interface Targets {
+  d: number;
+  /** Components of p with positive weight come first (tp of them), then q's. */
+  tp: number;
+  t: number;
+  /** log w_t + logNorm_t. */
+  base: Float64Array;
+  /** Which mixture and component each target is. */
+  source: { g: Gmm; c: number }[];
+  diagonal: boolean;
+}
+
+export function targets(p: Gmm, q: Gmm): Targets {
+  const source: { g: Gmm; c: number }[] = [];
+  for (const g of [p, q]) for (let c = 0; c < g.k; c++) if (g.weights[c]! > 0) source.push({ g, c });
+  let tp = 0;
+  for (let c = 0; c < p.k; c++) if (p.weights[c]! > 0) tp++;
+  return {
+    d: p.d,
+    tp,
+    t: source.length,
+    base: Float64Array.from(source, ({ g, c }) => g.logWeights[c]! + g.logNorm[c]!),
+    source,
+    diagonal: p.diagonal && q.diagonal,
+  };
+}
+
+/**
+ * Features of a point: z, then the products z_a z_b (a ≥ b) — or only the squares when every
+ * covariance is diagonal. Each m_t is c_t + W_t·φ(z), one flat dot product per component.
+ * Expanding the square costs precision only as ε(‖A_t‖ + ‖B_t z‖)², far below what matters
+ * for a component's log-density unless it sits ~1e6 sds away, where its density is 0 anyway.
+ */
+export function featureCount(d: number, diagonal: boolean): number {
+  return diagonal ? 2 * d : d + (d * (d + 1)) / 2;
+}
+
+function features(Z: Float64Array, zOff: number, d: number, diagonal: boolean, phi: Float64Array): void {
+  let k = 0;
+  for (let a = 0; a < d; a++) phi[k++] = Z[zOff + a]!;
+  if (diagonal) {
+    for (let a = 0; a < d; a++) phi[k++] = Z[zOff + a]! * Z[zOff + a]!;
+  } else {
+    for (let a = 0; a < d; a++) {
+      const za = Z[zOff + a]!;
+      for (let b = 0; b <= a; b++) phi[k++] = za * Z[zOff + b]!;
+    }
+  }
+}
+
+export class StratumKernel {
+  readonly integrand: Integrand;
+  private readonly tg: Targets;
+  /** Per target: A_t (d) and B_t (d×d, lower triangular). */
+  private readonly A: Float64Array;
+  private readonly B: Float64Array;
+  /** Per target: c_t = ‖A_t‖². */
+  private readonly c0: Float64Array;
+  /** Per target, featureCount coefficients of m_t in φ(z): see `rotate`. */
+  private W: Float64Array;
+  private nf: number;
+  /** Whether φ holds only squares (every covariance diagonal, no rotation). */
+  private diagonal: boolean;
+  /** E[m_t] under the stratum; a rotation of z does not change it. */
+  readonly controlMeans: Float64Array;
+  private phi: Float64Array;
+  /** Per-coordinate widening λ_j of the sampling density, or null (sampling the stratum itself). */
+  private scale: Float64Array | null = null;
+  private logScale = 0;
+  /** Controls per point: m_t − E[m_t] for every target, then the importance weight − 1. */
+  readonly controls: number;
+
+  constructor(tg: Targets, g: Gmm, c: number, integrand: Integrand) {
+    this.integrand = integrand;
+    this.tg = tg;
+    const { d, t } = tg;
+    this.A = new Float64Array(t * d);
+    this.B = new Float64Array(t * d * d);
+    this.c0 = new Float64Array(t);
+    this.controlMeans = new Float64Array(t);
+    const Lc = g.cholesky;
+    const cOff = c * d * d;
+    tg.source.forEach(({ g: h, c: u }, ti) => {
+      const P = h.precisionCholesky;
+      const uOff = u * d * d;
+      const aOff = ti * d;
+      const bOff = ti * d * d;
+      let c0 = 0;
+      let trace = 0;
+      // A = L_u⁻¹(μ_c − μ_u), B = L_u⁻¹ L_c (lower triangular).
+      for (let a = 0; a < d; a++) {
+        let y = 0;
+        for (let b = 0; b <= a; b++) y += P[uOff + a * d + b]! * (g.means[c * d + b]! - h.means[u * d + b]!);
+        this.A[aOff + a] = y;
+        c0 += y * y;
+        for (let b = 0; b <= a; b++) {
+          let v = 0;
+          for (let k = b; k <= a; k++) v += P[uOff + a * d + k]! * Lc[cOff + k * d + b]!;
+          this.B[bOff + a * d + b] = v;
+          trace += v * v;
+        }
+      }
+      this.c0[ti] = c0;
+      this.controlMeans[ti] = c0 + trace;
+    });
+    this.controls = t + 1;
+    this.diagonal = tg.diagonal;
+    this.nf = 0;
+    this.W = new Float64Array(0);
+    this.phi = new Float64Array(0);
+    this.rotate(null);
+  }
+
+  /**
+   * Points are z = Q u from now on (u standard normal, Q orthogonal d×d row-major, or the
+   * identity for null): the same distribution, so the same integral and control means, but
+   * quasi-random points spend their best-spread first coordinates where the integrand varies.
+   * m_t = c_t + 2(B_tQ)ᵀA_t·u + uᵀ(B_tQ)ᵀ(B_tQ)u, stored as coefficients of φ(u).
+   */
+  rotate(Q: Float64Array | null, scale: Float64Array | null = null): void {
+    const { d, t } = this.tg;
+    this.diagonal = this.tg.diagonal && Q === null;
+    this.scale = scale;
+    this.logScale = 0;
+    if (scale) for (let j = 0; j < d; j++) this.logScale += Math.log(scale[j]!);
+    const nf = featureCount(d, this.diagonal);
+    this.nf = nf;
+    this.W = new Float64Array(t * nf);
+    this.phi = new Float64Array(nf);
+    const M = new Float64Array(d * d);
+    for (let ti = 0; ti < t; ti++) {
+      const aOff = ti * d;
+      const bOff = ti * d * d;
+      // M = B_t Q.
+      for (let a = 0; a < d; a++) {
+        for (let j = 0; j < d; j++) {
+          let v = 0;
+          if (Q === null) v = j <= a ? this.B[bOff + a * d + j]! : 0;
+          else for (let k = 0; k <= a; k++) v += this.B[bOff + a * d + k]! * Q[k * d + j]!;
+          M[a * d + j] = scale ? v * scale[j]! : v;
+        }
+      }
+      const w = ti * nf;
+      for (let j = 0; j < d; j++) {
+        let v = 0;
+        for (let a = 0; a < d; a++) v += M[a * d + j]! * this.A[aOff + a]!;
+        this.W[w + j] = 2 * v;
+      }
+      let k = d;
+      for (let a = 0; a < d; a++) {
+        for (let b = this.diagonal ? a : 0; b <= a; b++) {
+          let v = 0;
+          for (let r = 0; r < d; r++) v += M[r * d + a]! * M[r * d + b]!;
+          this.W[w + k++] = a === b ? v : 2 * v;
+        }
+      }
+    }
+  }
+
+  /**
+   * Adds Σ ∇r ∇rᵀ over n rows of U (in the current coordinates) to G (d×d), where
+   * r = f − Σ_t β_t h_t is what the control variates leave: its gradient says in which
+   * directions the remaining variance lives. ∇_u m_t = 2(B_tQ)ᵀ(A_t + B_tQu) = W-derived.
+   */
+  gradientOuter(U: Float64Array, n: number, beta: Float64Array, G: Float64Array): void {
+    const { d, t, tp, base } = this.tg;
+    const { c0, W, nf, phi, diagonal } = this;
+    const m = new Float64Array(t);
+    const coef = new Float64Array(t);
+    const grad = new Float64Array(d);
+    const cw = new Float64Array(nf);
+    for (let i = 0; i < n; i++) {
+      features(U, i * d, d, diagonal, phi);
+      for (let ti = 0; ti < t; ti++) {
+        let v = c0[ti]!;
+        for (let k = 0; k < nf; k++) v += W[ti * nf + k]! * phi[k]!;
+        m[ti] = v;
+      }
+      const lp = logSumExp(base, m, 0, 0, tp);
+      const lq = logSumExp(base, m, 0, tp, t);
+      // ∂f/∂m_t through log p (t < tp) or log q: −½γ_t and +½γ_t, γ the softmax weights.
+      let scale = 1;
+      if (this.integrand !== 'kl') {
+        const u = lp - lq;
+        scale = Math.exp(-softplus(-u) - softplus(u)) * u; // d/du of ln 2 − H_b(σ(u)) = r(1 − r)u
+      }
+      for (let ti = 0; ti < t; ti++) {
+        const own = ti < tp ? lp : lq;
+        const gamma = Math.exp(base[ti]! - 0.5 * m[ti]! - own);
+        coef[ti] = scale * (ti < tp ? -0.5 : 0.5) * gamma - beta[ti]!;
+      }
+      // ∇r = Σ_t coef_t ∇m_t, and every m_t is linear in the feature coefficients: sum those
+      // first (c = Σ_t coef_t W_t), then differentiate once.
+      cw.fill(0);
+      for (let ti = 0; ti < t; ti++) {
+        const cf = coef[ti]!;
+        if (cf === 0) continue;
+        const w = ti * nf;
+        for (let k = 0; k < nf; k++) cw[k] = cw[k]! + cf * W[w + k]!;
+      }
+      for (let a = 0; a < d; a++) grad[a] = cw[a]!;
+      let k = d;
+      for (let a = 0; a < d; a++) {
+        const ua = U[i * d + a]!;
+        for (let b = diagonal ? a : 0; b < a; b++) {
+          const wk = cw[k++]!;
+          grad[a] = grad[a]! + wk * U[i * d + b]!;
+          grad[b] = grad[b]! + wk * ua;
+        }
+        grad[a] = grad[a]! + 2 * cw[k++]! * ua;
+      }
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) G[a * d + b] = G[a * d + b]! + grad[a]! * grad[b]!;
+    }
+  }
+
+  /**
+   * For n standard-normal rows u of U (n×d), z = Q·diag(λ)·u is a draw of the widened
+   * stratum and w = φ(z)/φ_λ(z) its importance weight (1 without widening). Writes f (n) the
+   * weighted integrand w·f(z), H (n × controls) the weighted controls w·(m_t − E[m_t]) and
+   * w − 1 (all mean zero under the sampling density), and `plain` the seed's integrand with
+   * `weight` its weight, for the seed comparison.
+   *
+   * KL: f = log p − log q. JS, under either half of m = ½(p + q): with r = p/(p + q),
+   * f = ln 2 + r log r + (1 − r) log(1 − r), bounded in [0, ln 2] — smoother than the seed's
+   * log p − log m under p (unbounded below where q dominates), which goes to `plain`.
+   */
+  evaluate(
+    U: Float64Array,
+    n: number,
+    f: Float64Array,
+    H: Float64Array,
+    plain: Float64Array,
+    weight: Float64Array,
+  ): void {
+    const { d, t, tp, base } = this.tg;
+    const { c0, W, nf, phi, controlMeans, integrand, diagonal, scale, logScale } = this;
+    const nc = t + 1;
+    for (let i = 0; i < n; i++) {
+      features(U, i * d, d, diagonal, phi);
+      const hOff = i * nc;
+      for (let ti = 0; ti < t; ti++) {
+        const w = ti * nf;
+        let m = c0[ti]!;
+        for (let k = 0; k < nf; k++) m += W[w + k]! * phi[k]!;
+        H[hOff + ti] = m;
+      }
+      const lp = logSumExp(base, H, hOff, 0, tp);
+      const lq = logSumExp(base, H, hOff, tp, t);
+      let fi: number;
+      if (integrand === 'kl') {
+        fi = lp - lq;
+        plain[i] = fi;
+      } else {
+        // log r = −softplus(lq − lp), log(1 − r) = −softplus(lp − lq).
+        const u = lp - lq;
+        const logR = -softplus(-u);
+        const log1mR = -softplus(u);
+        fi = Math.LN2 + Math.exp(logR) * logR + Math.exp(log1mR) * log1mR;
+        plain[i] = Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
+      }
+      let wi = 1;
+      if (scale) {
+        let e = logScale;
+        for (let j = 0; j < d; j++) {
+          const uj = U[i * d + j]!;
+          e -= 0.5 * (scale[j]! * scale[j]! - 1) * uj * uj;
+        }
+        wi = Math.exp(e);
+      }
+      weight[i] = wi;
+      f[i] = wi * fi;
+      for (let ti = 0; ti < t; ti++) H[hOff + ti] = wi * (H[hOff + ti]! - controlMeans[ti]!);
+      H[hOff + t] = wi - 1;
+    }
+  }
+}
+
+/** log Σ_{t∈[from,to)} exp(base_t − ½ m_t), with m_t = H[hOff+t]. */
+function logSumExp(base: Float64Array, H: Float64Array, hOff: number, from: number, to: number): number {
+  let max = -Infinity;
+  for (let t = from; t < to; t++) {
+    const v = base[t]! - 0.5 * H[hOff + t]!;
+    if (v > max) max = v;
+  }
+  if (to - from === 1) return max;
+  let s = 0;
+  for (let t = from; t < to; t++) {
+    const v = base[t]! - 0.5 * H[hOff + t]! - max;
+    // Terms below e^-38 of the largest cannot change the sum in doubles.
+    if (v > -38) s += Math.exp(v);
+  }
+  return max + Math.log(s);
+}
+
+/** log(1 + e^t) without overflow or loss for large |t|. */
+export function softplus(t: number): number {
+  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+}

@@ -1,0 +1,438 @@
+import type { Gmm } from '../gmm/model.js';
+import { createRng, type Rng, type Seed } from '../math/rng.js';
+import { ScrambledSobol, SOBOL_MAX_DIMENSION } from '../math/sobol.js';
+import { symmetricEigen } from '../math/symmetric-eigen.js';
+import { StratumKernel, targets, type Integrand, type Targets } from './kernel.js';
+import { ControlWorkspace, solveControls } from './controls.js';
+import { DivergenceError, type DivergenceResult } from './types.js';
+
+/**
+ * Variance-reduced sampling of KL and JS between mixtures.
+ *
+ * - Strata: KL(p‖q) = Σ_c w_c E_{N_c}[log p − log q], one stratum per component of p (for
+ *   JS, one per component of p and of q, each with half its weight), so the between-
+ *   component part of the variance is gone.
+ * - Control variates: within a stratum the log-densities of all components are quadratics
+ *   in z with known means; the integrand is nearly a linear combination of them wherever one
+ *   component dominates each mixture, so regressing it on them (one fit per stratum, pooled
+ *   over randomisations) removes most of what is left.
+ * - Points: i.i.d. normals (`stratified`), or scrambled Sobol' points through Φ⁻¹ (`qmc`),
+ *   R independent randomisations per stratum.
+ * - Error bar: the spread of the R per-randomisation estimates of each stratum, so it is
+ *   honest for QMC, where the points are not independent.
+ * - Allocation: a pilot of the same size everywhere, then per-stratum sizes from Neyman's
+ *   rule (n_s ∝ W_s σ_s), grown by powers of two until the standard error reaches its target.
+ */
+
+export interface SamplerSettings {
+  points: 'iid' | 'sobol';
+  /** Independent randomisations per stratum (≥ 2). */
+  replicates: number;
+  /** Points per randomisation per stratum in the first round. */
+  pilot: number;
+  seed: Seed;
+  /** Fixed total points (pilot, then one Neyman-allocated round); replaces the target. */
+  samples?: number;
+  /** Absolute standard error to reach; undefined: the default rule (see DivergenceOptions). */
+  targetStderr?: number;
+  budgetMs?: number;
+  now?: () => number;
+  /** Never evaluate more points than this in total. */
+  maxSamples: number;
+}
+
+/** The seed answer's sample size, which the default accuracy target matches. */
+export const SEED_SAMPLES = 100_000;
+/** Points per kernel call: bounds scratch memory, long enough to amortise loop set-up. */
+const CHUNK = 256;
+/** Fewer pooled points than this many per control and the regression is skipped. */
+const POINTS_PER_CONTROL = 4;
+/**
+ * The control-variate fit uses a stratum's first points up to this many per control (and at
+ * least FIT_MIN): enough for β to be near its optimum, after which the O(t²) per-point
+ * cross-products stop being accumulated.
+ */
+const FIT_PER_CONTROL = 48;
+const FIT_MIN = 512;
+/** Sizes grow in multiples of this (Sobol' prefixes need not be powers of two to be unbiased). */
+const STEP = 8;
+/** Smallest main-phase size per randomisation and stratum. */
+const MIN_MAIN = 4;
+/** The first main round's share of the pilot's Monte Carlo-rate prediction. */
+const FIRST_ROUND = 0.1;
+/** Later rounds aim this far below the target, so the last one lands under it with room. */
+const PLAN_MARGIN = 0.9;
+const MAX_ROUNDS = 6;
+/**
+ * Widening: the sampling sd along direction j is λ_j = √(1 + WIDEN·share_j), share_j that
+ * direction's part of the residual's gradient energy. The rare points where the residual is
+ * large (transitions towards other components, a few sds out) then come often enough for the
+ * error bar to see them, while Π λ_j — so the importance weights' spread — stays bounded in d.
+ */
+const WIDEN = 2;
+/** Pilot points whose gradients choose a stratum's directions. */
+const GRADIENT_POINTS = 48;
+
+interface Sums {
+  n: number;
+  sf: number;
+  sh: Float64Array;
+  shh: Float64Array;
+  shf: Float64Array;
+}
+
+class Stratum {
+  /** Points per randomisation so far. */
+  n = 0;
+  readonly sumF: Float64Array;
+  readonly sumH: Float64Array;
+  total = 0;
+  /** f is accumulated relative to its first value, to keep the sums of squares exact. */
+  f0 = NaN;
+  sf = 0;
+  /**
+   * Control-variate fit sums, per randomisation: Σf, Σh, the upper triangle of Σhhᵀ
+   * (t×t row-major) and Σhf over the first points of each (`fitted` of them).
+   */
+  readonly sfFit: Float64Array;
+  readonly sh: Float64Array;
+  readonly shh: Float64Array;
+  readonly shf: Float64Array;
+  readonly fitted: Int32Array;
+  /** β from every randomisation's fit points (for finding directions, not for the estimate). */
+  readonly beta: Float64Array;
+  /** Scratch for `summarise`. */
+  readonly work: { all: Sums; loo: Sums; reps: Float64Array; beta: Float64Array; ws: ControlWorkspace };
+  /** Mean and the variance of that mean, after control variates. */
+  mean = 0;
+  variance = 0;
+  /** The seed's integrand: running sums (relative to its first value), mean and per-point variance. */
+  g0 = NaN;
+  sg = 0;
+  sgg = 0;
+  rawMean = 0;
+  rawVariance = 0;
+  streams: ((n: number, out: Float64Array) => void)[];
+  /** Pilot points kept to find the directions the integrand varies in (undefined once used). */
+  pilot: Float64Array | undefined;
+  pilotCount = 0;
+  /** Fit points per randomisation. */
+  readonly fitLimit: number;
+
+  constructor(
+    readonly weight: number,
+    readonly side: 'p' | 'q',
+    readonly kernel: StratumKernel,
+    readonly t: number,
+    replicates: number,
+    makeStream: () => (n: number, out: Float64Array) => void,
+  ) {
+    this.sumF = new Float64Array(replicates);
+    this.sumH = new Float64Array(replicates * t);
+    this.sfFit = new Float64Array(replicates);
+    this.sh = new Float64Array(replicates * t);
+    this.shh = new Float64Array(replicates * t * t);
+    this.shf = new Float64Array(replicates * t);
+    this.fitted = new Int32Array(replicates);
+    this.streams = Array.from({ length: replicates }, makeStream);
+    this.fitLimit = Math.ceil(Math.max(FIT_MIN, FIT_PER_CONTROL * t) / replicates);
+    this.beta = new Float64Array(t);
+    const sums = (): Sums => ({ n: 0, sf: 0, sh: new Float64Array(t), shh: new Float64Array(t * t), shf: new Float64Array(t) });
+    this.work = { all: sums(), loo: sums(), reps: new Float64Array(replicates), beta: new Float64Array(t), ws: new ControlWorkspace(t) };
+  }
+
+  /**
+   * Forgets every point for the estimate (the seed-comparison sums stay) and starts fresh
+   * randomisations: what the pilot taught (β, directions, sizes) must not weigh its own data.
+   */
+  restart(fresh: () => (n: number, out: Float64Array) => void): void {
+    this.n = 0;
+    this.total = 0;
+    for (const a of [this.sumF, this.sumH, this.sfFit, this.sh, this.shh, this.shf, this.fitted]) a.fill(0);
+    this.streams = this.streams.map(() => fresh());
+  }
+}
+
+interface Scratch {
+  Z: Float64Array;
+  f: Float64Array;
+  H: Float64Array;
+  plain: Float64Array;
+  weight: Float64Array;
+}
+
+function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
+  const { t } = s;
+  const { Z, f, H, plain, weight } = scratch;
+  const { sh, shh, shf, sumH } = s;
+  for (let r = 0; r < s.streams.length; r++) {
+    for (let done = s.n; done < to; ) {
+      const k = Math.min(CHUNK, to - done);
+      s.streams[r]!(k, Z);
+      s.kernel.evaluate(Z, k, f, H, plain, weight);
+      if (s.pilot && s.pilotCount < s.pilot.length / d) {
+        const keep = Math.min(k, s.pilot.length / d - s.pilotCount);
+        s.pilot.set(Z.subarray(0, keep * d), s.pilotCount * d);
+        s.pilotCount += keep;
+      }
+      if (Number.isNaN(s.f0)) {
+        s.f0 = f[0]!;
+        s.g0 = plain[0]!;
+      }
+      const fit = Math.max(0, Math.min(k, s.fitLimit - s.fitted[r]!));
+      s.fitted[r] = s.fitted[r]! + fit;
+      const o1 = r * t;
+      const o2 = r * t * t;
+      let fr = 0;
+      for (let i = 0; i < k; i++) {
+        const gi = plain[i]! - s.g0;
+        s.sg += weight[i]! * gi;
+        s.sgg += weight[i]! * gi * gi;
+        const fi = f[i]! - s.f0;
+        fr += fi;
+        const hOff = i * t;
+        for (let a = 0; a < t; a++) sumH[r * t + a] = sumH[r * t + a]! + H[hOff + a]!;
+        if (i >= fit) continue;
+        s.sfFit[r] = s.sfFit[r]! + fi;
+        for (let a = 0; a < t; a++) {
+          const ha = H[hOff + a]!;
+          sh[o1 + a] = sh[o1 + a]! + ha;
+          shf[o1 + a] = shf[o1 + a]! + ha * fi;
+          const row = o2 + a * t;
+          for (let b = a; b < t; b++) shh[row + b] = shh[row + b]! + ha * H[hOff + b]!;
+        }
+      }
+      s.sumF[r] = s.sumF[r]! + fr;
+      s.sf += fr;
+      done += k;
+    }
+  }
+  s.total += (to - s.n) * s.streams.length;
+  s.n = to;
+  summarise(s);
+}
+
+/**
+ * Each randomisation's estimate uses β fitted on the other randomisations only, so its
+ * control-variate correction is independent of its own points: no optimism from fitting β
+ * to the very noise it then removes, and the spread across randomisations stays honest.
+ */
+function summarise(s: Stratum): void {
+  const R = s.streams.length;
+  const N = s.total;
+  const t = s.t;
+  const { all, loo, reps, beta, ws } = s.work;
+  all.n = 0;
+  all.sf = 0;
+  all.sh.fill(0);
+  all.shh.fill(0);
+  all.shf.fill(0);
+  for (let r = 0; r < R; r++) {
+    all.n += s.fitted[r]!;
+    all.sf += s.sfFit[r]!;
+    for (let a = 0; a < t; a++) {
+      all.sh[a] = all.sh[a]! + s.sh[r * t + a]!;
+      all.shf[a] = all.shf[a]! + s.shf[r * t + a]!;
+    }
+    for (let a = 0; a < t * t; a++) all.shh[a] = all.shh[a]! + s.shh[r * t * t + a]!;
+  }
+  const enough = (n: number): boolean => n >= POINTS_PER_CONTROL * t;
+  if (enough(all.n)) solveControls(t, all.n, all.sh, all.shh, all.shf, all.sf, s.beta, ws);
+  else s.beta.fill(0);
+  let mean = 0;
+  for (let r = 0; r < R; r++) {
+    for (let a = 0; a < t; a++) {
+      loo.sh[a] = all.sh[a]! - s.sh[r * t + a]!;
+      loo.shf[a] = all.shf[a]! - s.shf[r * t + a]!;
+    }
+    for (let a = 0; a < t * t; a++) loo.shh[a] = all.shh[a]! - s.shh[r * t * t + a]!;
+    const n = all.n - s.fitted[r]!;
+    if (enough(n)) solveControls(t, n, loo.sh, loo.shh, loo.shf, all.sf - s.sfFit[r]!, beta, ws);
+    else beta.fill(0);
+    let v = s.sumF[r]!;
+    for (let a = 0; a < t; a++) v -= beta[a]! * s.sumH[r * t + a]!;
+    reps[r] = s.f0 + v / s.n;
+    mean += reps[r]!;
+  }
+  mean /= R;
+  let ss = 0;
+  for (let r = 0; r < R; r++) ss += (reps[r]! - mean) ** 2;
+  s.mean = mean;
+  s.variance = ss / (R * (R - 1));
+  s.rawMean = s.g0 + s.sg / N;
+  s.rawVariance = N > 1 ? Math.max(0, s.sgg / N - (s.sg / N) ** 2) : 0;
+}
+
+interface Totals {
+  value: number;
+  variance: number;
+  /** Standard error of the seed's estimator (10^5 plain draws per side) on this pair. */
+  seedStderr: number;
+}
+
+function totals(strata: Stratum[]): Totals {
+  let value = 0;
+  let variance = 0;
+  const plain = { p: { w: 0, m: 0, v: 0 }, q: { w: 0, m: 0, v: 0 } };
+  for (const s of strata) {
+    value += s.weight * s.mean;
+    variance += s.weight * s.weight * s.variance;
+    const side = plain[s.side];
+    side.w += s.weight;
+    side.m += s.weight * s.rawMean;
+  }
+  for (const s of strata) {
+    const side = plain[s.side];
+    const mu = side.m / side.w;
+    side.v += (s.weight / side.w) * (s.rawVariance + (s.rawMean - mu) ** 2);
+  }
+  // KL: one side, weights sum to 1. JS: each side carries half, and the seed draws 10^5 from each.
+  const seedVar = plain.q.w > 0 ? 0.25 * (plain.p.v + plain.q.v) : plain.p.v;
+  return { value, variance, seedStderr: Math.sqrt(seedVar / SEED_SAMPLES) };
+}
+
+/** The default accuracy target: the seed's precision, and 1% (or 1e-3 nats) at worst. */
+export function defaultTarget(value: number, seedStderr: number): number {
+  return Math.max(1e-12, Math.min(0.98 * Math.max(0.01 * Math.abs(value), 1e-3), 0.85 * seedStderr));
+}
+
+const roundUp = (x: number): number => STEP * Math.ceil(Math.max(1, x) / STEP);
+
+function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): () => (n: number, out: Float64Array) => void {
+  if (points === 'sobol') {
+    return () => {
+      const s = new ScrambledSobol(d, rng);
+      return (n, out) => s.nextNormals(n, out);
+    };
+  }
+  return () => (n, out) => {
+    for (let i = 0; i < n * d; i++) out[i] = rng.normal();
+  };
+}
+
+/**
+ * Turns a stratum's coordinates so that the directions in which the control-variate residual
+ * varies most (top eigenvectors of E[∇r ∇rᵀ] over the pilot) come first, where Sobol' points
+ * are best spread.
+ */
+function rotate(s: Stratum, d: number, turn: boolean): void {
+  const pilot = s.pilot;
+  s.pilot = undefined;
+  if (!pilot || s.pilotCount === 0) return;
+  const G = new Float64Array(d * d);
+  s.kernel.gradientOuter(pilot, s.pilotCount, s.beta, G);
+  let trace = 0;
+  for (let a = 0; a < d; a++) trace += G[a * d + a]!;
+  if (!(trace > 0) || !Number.isFinite(trace)) return;
+  let Q: Float64Array | null = null;
+  let energy: Float64Array;
+  if (turn) {
+    const e = symmetricEigen(G, d);
+    Q = e.vectors;
+    energy = e.values;
+  } else {
+    energy = Float64Array.from({ length: d }, (_, a) => G[a * d + a]!);
+  }
+  const scale = Float64Array.from(energy, (v) => Math.sqrt(1 + (WIDEN * Math.max(0, v)) / trace));
+  s.kernel.rotate(Q, scale);
+}
+
+export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: SamplerSettings): DivergenceResult {
+  if (o.replicates < 2) throw new DivergenceError('the samplers need at least 2 randomisations for an error bar');
+  const d = p.d;
+  const points = o.points === 'sobol' && d <= SOBOL_MAX_DIMENSION ? 'sobol' : 'iid';
+  const turn = points === 'sobol' && d > 1 && !(p.diagonal && q.diagonal);
+  const rng = createRng(o.seed);
+  const tg: Targets = targets(p, q);
+  const makeStream = makeStreams(d, points, rng);
+  const R = o.replicates;
+  const strata: Stratum[] = [];
+  const add = (g: Gmm, side: 'p' | 'q', scale: number, integrand: Integrand): void => {
+    for (let c = 0; c < g.k; c++) {
+      const w = g.weights[c]! * scale;
+      if (!(w > 0)) continue;
+      const kernel = new StratumKernel(tg, g, c, integrand);
+      const s = new Stratum(w, side, kernel, kernel.controls, R, makeStream);
+      s.pilot = new Float64Array(Math.min(GRADIENT_POINTS, o.pilot * R) * d);
+      strata.push(s);
+    }
+  };
+  if (measure === 'kl') add(p, 'p', 1, 'kl');
+  else {
+    add(p, 'p', 0.5, 'js-p');
+    add(q, 'q', 0.5, 'js-q');
+  }
+  const scratch: Scratch = {
+    Z: new Float64Array(CHUNK * d),
+    f: new Float64Array(CHUNK),
+    H: new Float64Array(CHUNK * (tg.t + 1)),
+    plain: new Float64Array(CHUNK),
+    weight: new Float64Array(CHUNK),
+  };
+  const start = o.now?.() ?? 0;
+  let evaluated = 0;
+  const run = (want: number[]): void => {
+    strata.forEach((s, i) => {
+      if (want[i]! > s.n) {
+        evaluated += (want[i]! - s.n) * R;
+        grow(s, want[i]!, d, scratch);
+      }
+    });
+  };
+
+  // Pilot: every stratum the same size. It picks directions, sizes and the target, and is
+  // then set aside: an estimate that kept it would weigh the pilot's points by sizes chosen
+  // from those same points, a bias that skewed integrands (rare tail events) make visible.
+  run(strata.map(() => o.pilot));
+  for (const s of strata) rotate(s, d, turn);
+  const pilot = totals(strata);
+  const spread = strata.map((s) => s.weight * Math.sqrt(s.variance * R * s.n));
+  const spreadSum = spread.reduce((a, b) => a + b, 0);
+  for (const s of strata) s.restart(makeStream);
+  const neyman = (perStream: number): number[] =>
+    spread.map((w) => Math.max(MIN_MAIN, Math.ceil(spreadSum > 0 ? (perStream * w) / spreadSum : 0)));
+  let tot: Totals;
+
+  if (o.samples !== undefined) {
+    run(neyman(Math.max(0, o.samples - evaluated) / R));
+    tot = totals(strata);
+  } else {
+    // Rounds are planned, not crept up on: stopping the first time a noisy standard error dips
+    // under the target would pick the runs whose error bar is too short. The first round aims
+    // at a fraction of what the pilot predicts at the Monte Carlo rate (QMC does better); each
+    // later round is sized, from what the points so far show, to land below the target.
+    const cap = (perStream: number): number => {
+      let n = Math.min(perStream, (o.maxSamples - evaluated) / R);
+      if (o.budgetMs !== undefined && o.now) {
+        const elapsed = o.now() - start;
+        n = Math.min(n, ((o.budgetMs - elapsed) * evaluated) / (Math.max(elapsed, 1e-3) * R));
+      }
+      return n;
+    };
+    const target0 = o.targetStderr ?? defaultTarget(pilot.value, pilot.seedStderr);
+    run(neyman(cap((FIRST_ROUND * spreadSum * spreadSum) / (R * target0 * target0))).map(roundUp));
+    tot = totals(strata);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const target = o.targetStderr ?? defaultTarget(tot.value, tot.seedStderr);
+      if (Math.sqrt(tot.variance) <= target) break;
+      const w = strata.map((s) => s.weight * Math.sqrt(s.variance * R * s.n));
+      const sum = w.reduce((a, b) => a + b, 0);
+      const aim = PLAN_MARGIN * target;
+      const total = cap((sum * sum) / (R * aim * aim));
+      const want = strata.map((s, i) => Math.max(s.n, roundUp(sum > 0 ? (total * w[i]!) / sum : s.n)));
+      const extra = want.reduce((acc, n, i) => acc + (n - strata[i]!.n) * R, 0);
+      if (extra <= 0) break;
+      run(want);
+      tot = totals(strata);
+    }
+  }
+  const raw = tot.value;
+  const value = measure === 'kl' ? Math.max(0, raw) : Math.min(Math.LN2, Math.max(0, raw));
+  return {
+    value,
+    stderr: Math.sqrt(tot.variance),
+    method: points === 'sobol' ? 'qmc' : 'stratified',
+    samples: evaluated,
+    evaluations: evaluated * tg.t,
+  };
+}
