@@ -2,6 +2,7 @@ import { logDensity } from '../gmm/logpdf.js';
 import type { Gmm } from '../gmm/model.js';
 import { sample } from '../gmm/sample.js';
 import { createRng, type Seed } from '../math/rng.js';
+import { softplus } from './kernel.js';
 import type { DivergenceResult } from './types.js';
 
 /**
@@ -35,15 +36,10 @@ export function monteCarloKl(p: Gmm, q: Gmm, n = MONTE_CARLO_SAMPLES, seed: Seed
   };
 }
 
-/** log p − log m at each row, from log p and log q there. */
+/** log p − log m at each row, from log p and log q there: ln 2 − log(1 + q/p), exactly 0 where p = q. */
 function logRatioToMixture(lp: Float64Array, lq: Float64Array): Float64Array {
   const out = new Float64Array(lp.length);
-  for (let i = 0; i < lp.length; i++) {
-    const a = lp[i]!;
-    const b = lq[i]!;
-    const m = a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
-    out[i] = a - (m - Math.LN2);
-  }
+  for (let i = 0; i < lp.length; i++) out[i] = Math.LN2 - softplus(lq[i]! - lp[i]!);
   return out;
 }
 

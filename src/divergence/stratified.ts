@@ -291,9 +291,16 @@ function totals(strata: Stratum[]): Totals {
   return { value, variance, seedStderr: Math.sqrt(seedVar / SEED_SAMPLES) };
 }
 
+/**
+ * Below this (nats) a standard error means nothing to anyone, and nearly disjoint pairs —
+ * JS a hair under ln 2, where the seed's own estimator has almost no spread — would
+ * otherwise chase it to the sample cap.
+ */
+const TARGET_FLOOR = 1e-7;
+
 /** The default accuracy target: the seed's precision, and 1% (or 1e-3 nats) at worst. */
 export function defaultTarget(value: number, seedStderr: number): number {
-  return Math.max(1e-12, Math.min(0.98 * Math.max(0.01 * Math.abs(value), 1e-3), 0.85 * seedStderr));
+  return Math.max(TARGET_FLOOR, Math.min(0.95 * Math.max(0.01 * Math.abs(value), 1e-3), 0.85 * seedStderr));
 }
 
 const roundUp = (x: number): number => STEP * Math.ceil(Math.max(1, x) / STEP);
