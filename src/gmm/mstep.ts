@@ -1,4 +1,5 @@
-import { triangleSize, type SufficientStats } from './estep.js';
+import type { SufficientStats } from './estep.js';
+import { triangleSize } from './pass-source.js';
 import type { CovarianceType, GmmParams } from './model.js';
 
 /**

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createPassWork, createStats, expectation, statsFromLabels, triangleSize } from '../../src/gmm/estep.js';
+import { createPassWork, createStats, expectation, statsFromLabels } from '../../src/gmm/estep.js';
 import { kmeans } from '../../src/gmm/kmeans.js';
 import { weightedLogProb } from '../../src/gmm/logpdf.js';
 import { COVARIANCE_TYPES, createGmm, type CovarianceType, type Gmm } from '../../src/gmm/model.js';
 import { createMStepWork, estimateGaussianParameters } from '../../src/gmm/mstep.js';
+import { passLayout, triangleSize } from '../../src/gmm/pass-source.js';
 import { createRng } from '../../src/math/rng.js';
 
 /** A random k-component mixture in d dimensions: well-conditioned covariances AAᵀ/d + ½I (diagonal if asked). */
@@ -52,12 +53,18 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel
 }
 
 describe('E-step pass', () => {
-  // The last two shapes exceed the unrolled kernels' size budget and run the looped ones.
+  // Shapes in every layout the pass is compiled in: unrolled, features written out, loops.
   const shapes = [
     ...[1, 2, 5, 17].flatMap((d) => [false, true].map((diagonal) => [3, d, diagonal] as const)),
     [8, 17, false] as const,
     [30, 40, true] as const,
+    [2, 40, false] as const,
   ];
+
+  it('the shapes above cover every layout', () => {
+    const layouts = new Set(shapes.map(([k, d, diagonal]) => passLayout(k, d, diagonal)));
+    expect([...layouts].sort()).toEqual(['features', 'loops', 'unrolled']);
+  });
 
   it.each(shapes)('k=%i d=%i diagonal=%s: log-likelihood and sufficient statistics match the direct computation', (k, d, diagonal) => {
     const n = 500;
