@@ -143,16 +143,19 @@ function resolveSource(
           message: `environment variable ${s.sasl.passwordEnv} is not set; export it with the SASL password`,
         });
       }
+      const groupId = s.groupId ?? 'klaxon';
       return {
         type: 'kafka',
         brokers: s.brokers,
         clientId: s.clientId ?? 'klaxon',
-        groupId: s.groupId ?? 'klaxon',
+        groupId,
         topics,
         fromBeginning: s.fromBeginning ?? false,
         ssl: s.ssl ?? false,
         sasl: s.sasl,
         deadLetterTopic: s.deadLetterTopic,
+        checkpointTopic: s.checkpointTopic === null ? undefined : (s.checkpointTopic ?? `${groupId}.checkpoint`),
+        checkpointIntervalSeconds: s.checkpointIntervalSeconds ?? 10,
       };
     }
   }

@@ -154,6 +154,9 @@ const kafkaSource = z.strictObject({
     })
     .optional(),
   deadLetterTopic: nonEmpty.optional(),
+  /** Compacted topic keeping references and replay offsets across restarts; null turns checkpoints off. */
+  checkpointTopic: nonEmpty.nullable().optional(),
+  checkpointIntervalSeconds: duration.optional(),
 });
 
 export const sourceSchema = z.discriminatedUnion('type', [demoSource, fileSource, kafkaSource], {

@@ -51,6 +51,14 @@ export interface KafkaSourceConfig {
   /** The password is never in the config: `passwordEnv` names the environment variable holding it. */
   sasl: { mechanism: SaslMechanism; username: string; passwordEnv: string } | undefined;
   deadLetterTopic: string | undefined;
+  /**
+   * A compacted topic where the consumer keeps each stream's reference and, per partition, the
+   * oldest offset any window still holds, so a restart rebuilds the windows by replay; undefined
+   * when checkpoints are off.
+   */
+  checkpointTopic: string | undefined;
+  /** Seconds between checkpoints (each after an offset commit). */
+  checkpointIntervalSeconds: number;
 }
 
 export interface HttpConfig {
