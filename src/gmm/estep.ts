@@ -53,13 +53,13 @@ function reset(stats: SufficientStats, shift: Float64Array): void {
 
 /** Scratch for one pass, allocated once per fit. */
 export interface PassWork {
-  /** k log-probabilities, then exp(lp − max), of one row. */
+  /** k log-probabilities, then exp(lp − max), of one row (layouts that loop over components). */
   readonly lp: Float64Array;
   /** k values log w_c − ½(d log 2π + log det Σ_c) of the model being evaluated. */
   readonly base: Float64Array;
   /** The model's precision factors packed as the pass reads them: L⁻¹ lower triangles, or ½/σ² per feature. */
   readonly factors: Float64Array;
-  /** d differences x − μ_c, for the looped kernels. */
+  /** d differences x − μ_c of one row (the fully looped layout). */
   readonly diff: Float64Array;
 }
 
