@@ -150,6 +150,9 @@ function initRows(k: number, d: number): number {
   return Math.max(1024, 32 * k * d);
 }
 
+/** EM on the subsample runs to convergence within this many iterations, whatever `maxIter` allows the fit itself. */
+const INIT_MAX_ITER = 100;
+
 /** k-means labels as one-hot responsibilities, then one M-step (scikit-learn's init_params='kmeans'). */
 function kmeansModel(X: Float64Array, n: number, d: number, s: Settings, rng: Rng, work: Work): Gmm {
   const { labels, centers } = kmeans(X, n, d, s.k, rng);
@@ -163,7 +166,7 @@ function initialModel(X: Float64Array, n: number, d: number, s: Settings, rng: R
   const sub = subsampleRows(X, n, d, m, rng);
   const start = kmeansModel(sub, m, d, s, rng, work);
   try {
-    return runEm(sub, m, start, s, work).model;
+    return runEm(sub, m, start, { ...s, maxIter: INIT_MAX_ITER }, work).model;
   } catch (e) {
     // A component that collapses on the subsample may not on all rows: let the full EM decide.
     if (e instanceof GmmError) return start;

@@ -211,6 +211,20 @@ describe('reproducibility and iteration limits', () => {
     expect(strict.converged).toBe(false);
   });
 
+  it('EM continued by warm starts one iteration at a time (as the monitor slices it) ends where one fit does', () => {
+    const opts = { components: 3, tol: 1e-6 };
+    const whole = fitGmm(X, 6000, 2, { ...opts, seed: 5, maxIter: 500 });
+    let r = fitGmm(X, 6000, 2, { ...opts, seed: 5, maxIter: 1 });
+    let total = r.iterations;
+    while (!r.converged && total < 500) {
+      r = fitGmm(X, 6000, 2, { ...opts, warmStart: r.model, maxIter: 1 });
+      total += r.iterations;
+    }
+    expect(r.converged).toBe(true);
+    expect(total).toBe(whole.iterations);
+    expect(r.meanLogLik).toBeCloseTo(whole.meanLogLik, 9);
+  });
+
   it('fits a single component exactly: the sample mean and (biased) covariance', () => {
     const Y = Float64Array.from([0, 0, 2, 0, 0, 4, 2, 4]);
     const { model } = fitGmm(Y, 4, 2, { components: 1, regCovar: 0 });
