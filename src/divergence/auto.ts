@@ -11,7 +11,7 @@ import type { DivergenceOptions, DivergenceResult } from './types.js';
  */
 
 /** Randomisations per stratum: enough degrees of freedom for the error bar, few enough for QMC to pay. */
-export const REPLICATES = 12;
+export const REPLICATES = 16;
 /** First-round points per randomisation and stratum (a power of two, for the Sobol' nets). */
 export const PILOT = 4;
 /** Hard cap on points for one estimate, whatever the target. */

@@ -254,10 +254,21 @@ export class StratumKernel {
       features(U, i * d, d, diagonal, phi);
       const hOff = i * nc;
       for (let ti = 0; ti < t; ti++) {
+        // Four partial sums: the dot product is the hot loop, and independent sums pipeline.
         const w = ti * nf;
-        let m = c0[ti]!;
-        for (let k = 0; k < nf; k++) m += W[w + k]! * phi[k]!;
-        H[hOff + ti] = m;
+        let m0 = c0[ti]!;
+        let m1 = 0;
+        let m2 = 0;
+        let m3 = 0;
+        let k = 0;
+        for (; k + 3 < nf; k += 4) {
+          m0 += W[w + k]! * phi[k]!;
+          m1 += W[w + k + 1]! * phi[k + 1]!;
+          m2 += W[w + k + 2]! * phi[k + 2]!;
+          m3 += W[w + k + 3]! * phi[k + 3]!;
+        }
+        for (; k < nf; k++) m0 += W[w + k]! * phi[k]!;
+        H[hOff + ti] = m0 + m1 + (m2 + m3);
       }
       const lp = logSumExp(base, H, hOff, 0, tp);
       const lq = logSumExp(base, H, hOff, tp, t);
