@@ -78,8 +78,13 @@ export class StreamState {
   private records = 0;
   private nextEvaluationMs = -Infinity;
   private lastRefitMs = -Infinity;
+  /** After a failed reference fit, when to try again. */
+  private retryReferenceMs = -Infinity;
+  /** The window version the window mixture was fitted to; -1 before the first fit. */
   private fittedVersion = -1;
-  private evaluatedVersion = -1;
+  /** Successful window fits, and how many of them the last evaluation had seen. */
+  private fits = 0;
+  private evaluatedFits = 0;
 
   constructor(config: StreamConfig, deps: StreamDeps) {
     this.config = config;
@@ -170,7 +175,7 @@ export class StreamState {
       this.deps.logger.info({ stream: this.name, samples: c.n, components: r.model.k }, 'reference fitted');
     } catch (err) {
       this.deps.logger.warn({ stream: this.name, err }, 'reference fit failed; retrying at the next evaluation');
-      this.nextEvaluationMs = this.deps.clock.now() + this.config.evaluationIntervalSeconds * 1000;
+      this.retryReferenceMs = this.deps.clock.now() + this.config.evaluationIntervalSeconds * 1000;
       return;
     }
     if (this.config.reference.policy === 'snapshot') {
@@ -206,10 +211,20 @@ export class StreamState {
 
   /** Whether `process` has something to do now. Cheap: the scheduler asks every stream every tick. */
   isDue(nowMs: number): boolean {
-    if (nowMs < this.nextEvaluationMs) return false;
-    if (this.reference === undefined) return this.referenceReady();
+    if (this.reference === undefined) return this.referenceReady() && nowMs >= this.retryReferenceMs;
     this.window.expire(nowMs);
-    return this.window.size >= this.config.minSamples && this.window.version !== this.evaluatedVersion;
+    if (this.window.size < this.config.minSamples) return false;
+    return this.refitDue(nowMs) || this.evaluationDue(nowMs);
+  }
+
+  /** The window moved since the last fit, and the refit interval has passed (or there never was a fit). */
+  private refitDue(nowMs: number): boolean {
+    return this.window.version !== this.fittedVersion && nowMs - this.lastRefitMs >= this.config.refitIntervalSeconds * 1000;
+  }
+
+  /** The interval has passed and there is a window fit the last evaluation has not seen. */
+  private evaluationDue(nowMs: number): boolean {
+    return this.hasWindowModel() && nowMs >= this.nextEvaluationMs && this.fits !== this.evaluatedFits;
   }
 
   /** Fits the reference when its data is in; refits the window mixture and evaluates when due. */
@@ -221,18 +236,18 @@ export class StreamState {
       await yieldToLoop();
     }
     const now = this.deps.clock.now();
-    this.nextEvaluationMs = now + this.config.evaluationIntervalSeconds * 1000;
     this.window.expire(now);
     if (this.window.size < this.config.minSamples) return;
-    const version = this.window.version;
-    const refitDue = now - this.lastRefitMs >= this.config.refitIntervalSeconds * 1000;
-    if (!this.hasWindowModel() || (refitDue && version !== this.fittedVersion)) {
+    if (this.refitDue(now)) {
       await this.refitWindow(now, yieldToLoop);
       await yieldToLoop();
     }
-    if (!this.hasWindowModel()) return;
-    await this.evaluate(now, yieldToLoop);
-    this.evaluatedVersion = version;
+    if (this.evaluationDue(now)) {
+      // Set first: a failed evaluation waits for the next interval too.
+      this.nextEvaluationMs = now + this.config.evaluationIntervalSeconds * 1000;
+      const fits = this.fits;
+      if (await this.evaluate(now, yieldToLoop)) this.evaluatedFits = fits;
+    }
   }
 
   private async refitWindow(now: number, yieldToLoop: Yield): Promise<void> {
@@ -242,6 +257,7 @@ export class StreamState {
     const X = new Float64Array(this.deps.scratch(rows * d).buffer, 0, rows * d);
     const n = this.window.sample(rows, X);
     const version = this.window.version;
+    this.lastRefitMs = now; // failed or not: the next attempt waits for the interval
     if (this.fitter.model === undefined && this.referenceLogLik !== undefined) {
       // The window starts out like the reference: warm-start from it rather than fit afresh.
       this.fitter.startFrom(this.reference!, this.referenceLogLik);
@@ -252,7 +268,7 @@ export class StreamState {
       this.deps.observer.refitSeconds(seconds);
       this.windowJson = undefined;
       this.fittedVersion = version;
-      this.lastRefitMs = now;
+      this.fits++;
       if (r.kind === 'reinit') {
         this.deps.logger.debug({ stream: this.name, reason: r.reason, components: r.model.k }, 'window mixture reinitialised');
       }
@@ -269,7 +285,8 @@ export class StreamState {
     return this.fittedVersion >= 0;
   }
 
-  private async evaluate(now: number, yieldToLoop: Yield): Promise<void> {
+  /** Estimates every measure and updates the alerts; false when there is nothing honest to show yet. */
+  private async evaluate(now: number, yieldToLoop: Yield): Promise<boolean> {
     const reference = this.reference!;
     const window = this.fitter.model!;
     let busy = 0;
@@ -287,7 +304,7 @@ export class StreamState {
       if (e === undefined || !isUsable(e)) {
         if (e) this.deps.logger.warn({ stream: this.name, measure: m, estimate: e }, 'divergence estimate unusable');
         const previous = this.last?.divergences[m];
-        if (previous === undefined) return; // nothing honest to show yet; try at the next evaluation
+        if (previous === undefined) return false; // try again at the next evaluation
         e = previous;
       }
       divergences[m] = e;
@@ -298,6 +315,7 @@ export class StreamState {
     this.last = { timestampMs: now, divergences };
     this.history.push(this.last);
     this.updateAlerts(divergences);
+    return true;
   }
 
   /** Per severity, the worst measure relative to its threshold: ≥ 1 is over. */

@@ -89,6 +89,25 @@ describe('Monitor: evaluation', () => {
     expect(await m.runDue()).toBe(0); // not due again before the interval
   });
 
+  it('refits and evaluates on their own intervals, and evaluates only a fit it has not seen', async () => {
+    const { m, clock } = monitor([streamConfig({ ...fast, refitIntervalSeconds: 5, evaluationIntervalSeconds: 10 })]);
+    let refits = 0;
+    m.observe({ refitSeconds: () => void refits++, evaluationSeconds: () => undefined });
+    await m.init();
+    for (let i = 0; i < 5; i++) {
+      m.ingest('test', records(500, normal(), i));
+      await m.runDue();
+      clock.advance(5_000);
+    }
+    // The reference, then a window fit every 5 s; an evaluation every 10 s.
+    expect(refits).toBe(1 + 5);
+    expect(m.stream('s')!.history).toHaveLength(3);
+    // No new data: nothing to refit, nothing new to evaluate.
+    clock.advance(60_000);
+    expect(await m.runDue()).toBe(0);
+    expect(m.stream('s')!.history).toHaveLength(3);
+  });
+
   it('lets no NaN reach the view: a failing estimator leaves the stream not ready', async () => {
     // 'exact' has no JS: every JS estimate throws.
     const { m } = monitor([streamConfig(fast)], { estimator: { method: 'exact' } });
