@@ -1,0 +1,199 @@
+import type { Gmm } from '../gmm/model.js';
+import { meanLogLikelihood } from '../gmm/logpdf.js';
+import { sample } from '../gmm/sample.js';
+import { createRng } from '../math/rng.js';
+import { estimate, isUsable, type EstimatorSettings } from '../stream/estimate.js';
+import { WindowFitter, type MixtureSettings, type Yield } from '../stream/refit.js';
+import { MEASURES, type Measure } from '../stream/view.js';
+import { fitGammaMoments, gammaSurvival, gammaUpperQuantile } from './gamma.js';
+
+/**
+ * The no-drift distribution of each divergence, for one reference and window size: what the
+ * monitor would measure if the window's data came from the reference itself. A window
+ * mixture fitted on W samples is never exactly the reference, so this is never zero, and how
+ * far from zero depends on W, K, d and the reference: klaxon measures it rather than guess.
+ *
+ * Estimated by parametric bootstrap: B times, draw W samples from the reference, fit them as
+ * the live path fits a window (the same mixture settings, warm-started from the reference as
+ * the first window fit is), and estimate the three divergences as the live path does.
+ */
+export interface NullDistribution {
+  /** Usable replicates (B); each measure has B values, sorted ascending. */
+  replicates: number;
+  /** Samples per replicate: the rows a live window fit uses. */
+  windowSamples: number;
+  values: Record<Measure, Float64Array>;
+}
+
+export interface NullSettings {
+  /** B; 100–200 resolve p-values to 1% and, through the gamma tail, thresholds far beyond. */
+  replicates: number;
+  windowSamples: number;
+  mixture: MixtureSettings;
+  estimator: EstimatorSettings;
+  seed: string;
+}
+
+// ---------------------------------------------------------------- bootstrap
+
+/** One replicate: W reference draws, fitted and measured as a live window is; undefined if a step fails. */
+async function replicate(
+  reference: Gmm,
+  referenceLogLik: number | undefined,
+  s: NullSettings,
+  b: number,
+  yieldToLoop: Yield,
+): Promise<Record<Measure, number> | undefined> {
+  const W = s.windowSamples;
+  const d = reference.d;
+  const { X } = sample(reference, W, createRng(`${s.seed}:draw:${b}`));
+  const fitter = new WindowFitter(s.mixture);
+  // The live path warm-starts the first window fit from the reference, held to the level the
+  // reference reached on its own data; without that level, its level on these draws.
+  fitter.startFrom(reference, referenceLogLik ?? meanLogLikelihood(reference, X, W));
+  let window: Gmm;
+  try {
+    window = (await fitter.refit(X, W, d, `${s.seed}:fit:${b}`, yieldToLoop)).model;
+  } catch {
+    return undefined;
+  }
+  const out = {} as Record<Measure, number>;
+  for (const m of MEASURES) {
+    await yieldToLoop();
+    try {
+      const e = estimate(m, reference, window, `${s.seed}:${b}:${m}`, s.estimator);
+      if (!isUsable(e) || !Number.isFinite(e.value)) return undefined;
+      out[m] = e.value;
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+const noYield: Yield = () => Promise.resolve();
+
+/**
+ * The null distribution of `reference` for windows of `s.windowSamples`, yielding to the event
+ * loop between fits and estimates so that ingestion never stalls behind it. Seeded: the same
+ * inputs give the same null. `onReplicate(done, total)` reports progress.
+ */
+export async function bootstrapNull(
+  reference: Gmm,
+  referenceLogLik: number | undefined,
+  s: NullSettings,
+  yieldToLoop: Yield = noYield,
+  onReplicate?: (done: number, total: number) => void,
+): Promise<NullDistribution> {
+  if (!(Number.isInteger(s.replicates) && s.replicates >= 10)) throw new RangeError(`replicates must be an integer ≥ 10, got ${s.replicates}`);
+  const cols = Object.fromEntries(MEASURES.map((m) => [m, [] as number[]])) as Record<Measure, number[]>;
+  let failures = 0;
+  for (let b = 0; b < s.replicates; b++) {
+    const r = await replicate(reference, referenceLogLik, s, b, yieldToLoop);
+    if (r === undefined) failures++;
+    else for (const m of MEASURES) cols[m].push(r[m]);
+    onReplicate?.(b + 1, s.replicates);
+    await yieldToLoop();
+  }
+  const B = s.replicates - failures;
+  if (B < Math.max(10, s.replicates / 2)) throw new Error(`null bootstrap: ${failures} of ${s.replicates} replicates failed to fit`);
+  const values = Object.fromEntries(MEASURES.map((m) => [m, Float64Array.from(cols[m]).sort()])) as Record<Measure, Float64Array>;
+  return { replicates: B, windowSamples: s.windowSamples, values };
+}
+
+// ---------------------------------------------------------------- reading the null
+
+/**
+ * The empirical p-value (1 + #{null ≥ observed}) / (B + 1): never 0, exact in level for a
+ * null of B exchangeable replicates (Davison & Hinkley 1997, §4.2).
+ *
+ * @example
+ * empiricalPValue(Float64Array.of(1, 2, 3, 4), 2.5) // (1 + 2) / 5 = 0.6
+ */
+export function empiricalPValue(nullSorted: Float64Array, observed: number): number {
+  const B = nullSorted.length;
+  if (Number.isNaN(observed)) return NaN;
+  // First index with value ≥ observed.
+  let lo = 0;
+  let hi = B;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (nullSorted[mid]! < observed) lo = mid + 1;
+    else hi = mid;
+  }
+  return (1 + B - lo) / (B + 1);
+}
+
+/** The q-quantile of a sorted sample, linearly interpolated (numpy's default). */
+export function quantileSorted(sorted: Float64Array, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * Math.min(1, Math.max(0, q));
+  const i = Math.floor(h);
+  const lo = sorted[i]!;
+  const hi = sorted[Math.min(n - 1, i + 1)]!;
+  return lo + (h - i) * (hi - lo);
+}
+
+/** Below this many expected exceedances among the replicates, the empirical tail is too thin to read. */
+const MIN_TAIL_COUNT = 10;
+
+/**
+ * The value a measure exceeds with probability `alpha` under no drift: the threshold in nats
+ * for a per-evaluation false-alarm level `alpha`. Read off the replicates where they resolve
+ * it (α·B ≥ 10); beyond, from a gamma fitted to them by moments, never below the largest
+ * replicate when α < 1/(B + 1) (B draws have not gone past a quantile that far out).
+ */
+export function nullThreshold(nullSorted: Float64Array, alpha: number): number {
+  const B = nullSorted.length;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must lie in (0, 1), got ${alpha}`);
+  if (alpha * B >= MIN_TAIL_COUNT) return quantileSorted(nullSorted, 1 - alpha);
+  const g = fitGammaMoments(nullSorted);
+  const max = nullSorted[B - 1] ?? NaN;
+  if (g === undefined) return max;
+  const t = gammaUpperQuantile(g.shape, g.scale, alpha);
+  return alpha < 1 / (B + 1) ? Math.max(t, max) : t;
+}
+
+/**
+ * A p-value that reaches below 1/(B + 1): the empirical one where it is resolved, the gamma
+ * tail's beyond the replicates. For ranking and thresholds; the exported metric is the
+ * empirical one.
+ */
+export function tailPValue(nullSorted: Float64Array, observed: number): number {
+  const p = empiricalPValue(nullSorted, observed);
+  if (p * nullSorted.length >= MIN_TAIL_COUNT) return p;
+  const g = fitGammaMoments(nullSorted);
+  return g === undefined ? p : Math.min(p, gammaSurvival(g.shape, g.scale, observed));
+}
+
+// ---------------------------------------------------------------- JSON
+
+export interface NullJson {
+  replicates: number;
+  windowSamples: number;
+  values: Record<Measure, number[]>;
+}
+
+export function nullToJson(n: NullDistribution): NullJson {
+  return {
+    replicates: n.replicates,
+    windowSamples: n.windowSamples,
+    values: Object.fromEntries(MEASURES.map((m) => [m, Array.from(n.values[m])])) as Record<Measure, number[]>,
+  };
+}
+
+/** The null from its JSON; undefined when it is not one (an older snapshot, say). */
+export function nullFromJson(json: unknown): NullDistribution | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const raw = json as Partial<NullJson>;
+  const B = raw.replicates;
+  if (!Number.isInteger(B) || !Number.isInteger(raw.windowSamples) || typeof raw.values !== 'object' || raw.values === null) return undefined;
+  const values = {} as Record<Measure, Float64Array>;
+  for (const m of MEASURES) {
+    const col = (raw.values as Record<string, unknown>)[m];
+    if (!Array.isArray(col) || col.length !== B || !col.every((v) => typeof v === 'number' && Number.isFinite(v))) return undefined;
+    values[m] = Float64Array.from(col as number[]).sort();
+  }
+  return { replicates: B!, windowSamples: raw.windowSamples!, values };
+}
