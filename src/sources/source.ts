@@ -1,12 +1,13 @@
-import type { SourceRecord } from '../stream/record.js';
+import type { IngestOptions, SourceRecord } from '../stream/record.js';
 
-export type { SourceRecord };
+export type { IngestOptions, SourceRecord };
 
 /**
  * Takes one batch and resolves once every record in it has been applied to stream state.
  * A source calls it with one batch at a time, never the next before the last has settled.
+ * `options` mark a replay, or ask to hear of rejected records (see `IngestOptions`).
  */
-export type BatchSink = (batch: SourceRecord[]) => Promise<void>;
+export type BatchSink = (batch: SourceRecord[], options?: IngestOptions) => Promise<void>;
 
 /**
  * Where records come from: the demo generator, file replay, and later Kafka.

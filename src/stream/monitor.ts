@@ -5,8 +5,9 @@ import { systemClock, type Clock } from './clock.js';
 import { Decoder, type RejectReason } from './decode.js';
 import type { EstimatorSettings } from './estimate.js';
 import { silentLogger, type MonitorLogger } from './logger.js';
-import type { SourceRecord } from './record.js';
-import { StreamState } from './stream.js';
+import type { IngestOptions, SourceRecord } from './record.js';
+import type { ReferenceSnapshot } from './snapshot.js';
+import { StreamState, type RecordOrigin } from './stream.js';
 import type { MonitorObserver, MonitorView, RejectCount, StreamView } from './view.js';
 
 export interface MonitorOptions {
@@ -29,6 +30,24 @@ export interface MonitorOptions {
  * default (1% of the value), which chases precision nobody alerts on.
  */
 export const DEFAULT_ESTIMATOR: EstimatorSettings = { method: 'auto', targetStderr: 0.005 };
+
+/** A record's place in its source: what a restart replays from. */
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** What a restart needs to rebuild one stream from its source (see `Monitor.retention`). */
+export interface StreamRetention {
+  stream: string;
+  /** The reference to keep; undefined while it is being collected or when it comes from a file. */
+  reference: ReferenceSnapshot | undefined;
+  /** Per topic-partition, the oldest record in the window. */
+  window: SourcePosition[];
+  /** Per topic-partition, the first record of the reference's data; empty once it was restored. */
+  referenceFrom: SourcePosition[];
+}
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -53,6 +72,17 @@ export class Monitor implements MonitorView {
   /** Per batch: the source name and the timestamp for records without one. */
   private batchSource = '';
   private batchNowMs = 0;
+  private batchReplay = false;
+  private batchOnReject: IngestOptions['onReject'];
+
+  /** Topic-partitions seen, numbered: the lanes of record origins. */
+  private readonly laneIds = new Map<string, number>();
+  private readonly lanes: { topic: string; partition: number }[] = [];
+  private lastLane = { topic: '', partition: -1, lane: -1 };
+  /** The origin of the record being decoded (one record feeds several streams). */
+  private readonly origin: RecordOrigin = { lane: -1, position: 0 };
+  private originRecord: SourceRecord | undefined;
+  private originValue: RecordOrigin | undefined;
 
   private running: Promise<number> | undefined;
   private loop: Promise<void> | undefined;
@@ -84,8 +114,13 @@ export class Monitor implements MonitorView {
       this.byName.set(s.name, s);
     }
     this.decoder = new Decoder(options.streams, {
-      vector: (target, v, record) => this.states[target]!.push(v, record.timestampMs ?? this.batchNowMs),
-      reject: (reason, _target, _record) => this.countReject(this.batchSource, reason),
+      vector: (target, v, record) =>
+        this.states[target]!.push(v, record.timestampMs ?? this.batchNowMs, this.originOf(record), this.batchReplay),
+      reject: (reason, target, record) => {
+        if (this.batchReplay) return;
+        this.countReject(this.batchSource, reason);
+        this.batchOnReject?.(reason, target < 0 ? undefined : this.states[target]!.name, record);
+      },
     });
   }
 
@@ -102,11 +137,47 @@ export class Monitor implements MonitorView {
 
   // ---------------------------------------------------------------- ingestion
 
-  /** Decodes a batch into the streams' windows. Synchronous and never throws on bad records. */
-  ingest(source: string, batch: readonly SourceRecord[]): void {
+  /**
+   * Decodes a batch into the streams' windows. Synchronous and never throws on bad records.
+   * Records with a partition and an offset are remembered by position in the windows (see
+   * `retention`).
+   */
+  ingest(source: string, batch: readonly SourceRecord[], options: IngestOptions = {}): void {
     this.batchSource = source;
     this.batchNowMs = this.clock.now();
-    for (let i = 0; i < batch.length; i++) this.decoder.decode(batch[i]!);
+    this.batchReplay = options.replay === true;
+    this.batchOnReject = options.onReject;
+    try {
+      for (let i = 0; i < batch.length; i++) this.decoder.decode(batch[i]!);
+    } finally {
+      this.batchOnReject = undefined;
+      this.originRecord = undefined;
+      this.originValue = undefined;
+    }
+  }
+
+  private originOf(record: SourceRecord): RecordOrigin | undefined {
+    if (record === this.originRecord) return this.originValue;
+    this.originRecord = record;
+    const { partition, offset } = record;
+    if (partition === undefined || offset === undefined) return (this.originValue = undefined);
+    this.origin.lane = this.laneOf(record.topic, partition);
+    this.origin.position = Number(offset);
+    return (this.originValue = this.origin);
+  }
+
+  private laneOf(topic: string, partition: number): number {
+    const last = this.lastLane;
+    if (last.partition === partition && last.topic === topic) return last.lane;
+    const key = `${topic}\0${partition}`;
+    let lane = this.laneIds.get(key);
+    if (lane === undefined) {
+      lane = this.lanes.length;
+      this.laneIds.set(key, lane);
+      this.lanes.push({ topic, partition });
+    }
+    this.lastLane = { topic, partition, lane };
+    return lane;
   }
 
   private countReject(source: string, reason: RejectReason): void {
@@ -114,6 +185,36 @@ export class Monitor implements MonitorView {
     const c = this.rejectCounts.get(key);
     if (c) c.count++;
     else this.rejectCounts.set(key, { source, reason, count: 1 });
+  }
+
+  // ---------------------------------------------------------------- restarts
+
+  /**
+   * What a restart needs to rebuild every stream from a replayable source (Kafka): the
+   * references to keep, and per topic-partition the oldest record each stream still holds.
+   * Costs a pass over every window: call it every few seconds, not per record.
+   */
+  retention(): StreamRetention[] {
+    const positions = (m: ReadonlyMap<number, number>): SourcePosition[] =>
+      [...m].map(([lane, offset]) => ({ ...this.lanes[lane]!, offset }));
+    return this.states.map((s) => {
+      const window = new Map<number, number>();
+      s.window.oldestPositions(window);
+      return {
+        stream: s.name,
+        reference: s.referenceSnapshot(),
+        window: positions(window),
+        referenceFrom: positions(s.referenceOrigins),
+      };
+    });
+  }
+
+  /**
+   * Adopts a kept reference for the stream it names, instead of collecting a new one. False
+   * when there is no such stream, it has a reference already, or the snapshot is for other fields.
+   */
+  restoreReference(snapshot: ReferenceSnapshot): boolean {
+    return this.byName.get(snapshot.stream)?.restoreReference(snapshot) ?? false;
   }
 
   // ---------------------------------------------------------------- scheduling

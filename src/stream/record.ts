@@ -1,3 +1,5 @@
+import type { RejectReason } from './decode.js';
+
 /**
  * One message as a source delivers it. Defined here, by its consumer: sources produce it,
  * the stream layer decodes it.
@@ -10,4 +12,16 @@ export interface SourceRecord {
   timestampMs?: number;
   partition?: number;
   offset?: string;
+}
+
+/** How `Monitor.ingest` treats a batch. */
+export interface IngestOptions {
+  /**
+   * The records were counted by an earlier run (a restart replaying its source to rebuild the
+   * windows): they refill windows, and a reference still being collected, but are not counted
+   * again, as records or as rejects, nor reported to `onReject`.
+   */
+  replay?: boolean;
+  /** Called after each rejection is counted; `stream` is undefined when the whole record was rejected. */
+  onReject?: (reason: RejectReason, stream: string | undefined, record: SourceRecord) => void;
 }

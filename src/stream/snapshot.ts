@@ -39,8 +39,16 @@ export async function loadSnapshot(dir: string, stream: string): Promise<Referen
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const raw = JSON.parse(text) as Partial<SnapshotFile>;
-  if (raw.version !== 1 || !Array.isArray(raw.fields)) throw new Error(`${file} is not a klaxon reference snapshot`);
+  return snapshotFromJson(JSON.parse(text), stream, file);
+}
+
+/**
+ * A snapshot from its JSON (as `snapshotToJson` writes it); `where` names the file or topic
+ * in the error when it is not one.
+ */
+export function snapshotFromJson(json: unknown, stream: string, where: string): ReferenceSnapshot {
+  const raw = (typeof json === 'object' && json !== null ? json : {}) as Partial<SnapshotFile>;
+  if (raw.version !== 1 || !Array.isArray(raw.fields)) throw new Error(`${where} is not a klaxon reference snapshot`);
   return {
     stream,
     fields: raw.fields,
@@ -55,6 +63,13 @@ export async function loadSnapshot(dir: string, stream: string): Promise<Referen
 export async function saveSnapshot(dir: string, snap: ReferenceSnapshot): Promise<void> {
   await mkdir(dir, { recursive: true });
   const file = fileFor(dir, snap.stream);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(snapshotToJson(snap), null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+/** The snapshot as JSON: the file format, also what a Kafka checkpoint stores. */
+export function snapshotToJson(snap: ReferenceSnapshot): object {
   const body: SnapshotFile = {
     version: 1,
     stream: snap.stream,
@@ -64,7 +79,5 @@ export async function saveSnapshot(dir: string, snap: ReferenceSnapshot): Promis
     createdAtMs: snap.createdAtMs,
     model: gmmToJson(snap.model),
   };
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`);
-  await rename(tmp, file);
+  return body;
 }

@@ -8,7 +8,7 @@ import { EvaluationHistory } from './history.js';
 import { HysteresisDetector } from './hysteresis.js';
 import type { MonitorLogger } from './logger.js';
 import { fitFresh, WindowFitter, type MixtureSettings, type Yield } from './refit.js';
-import { loadSnapshot, saveSnapshot } from './snapshot.js';
+import { loadSnapshot, saveSnapshot, type ReferenceSnapshot } from './snapshot.js';
 import {
   MEASURES,
   SEVERITIES,
@@ -31,6 +31,15 @@ async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Prom
     paused += performance.now() - p0;
   });
   return { result, seconds: (performance.now() - t0 - paused) / 1000 };
+}
+
+/**
+ * Where a vector's record sits in its source: a lane (one topic-partition, numbered by the
+ * monitor) and its offset there. Windows remember it so a restart knows where to replay from.
+ */
+export interface RecordOrigin {
+  lane: number;
+  position: number;
 }
 
 export interface StreamDeps {
@@ -65,6 +74,9 @@ export class StreamState {
   private referenceSamples = 0;
   /** The reference's mean log-likelihood on its own data, when known: the window's first fit starts from it. */
   private referenceLogLik: number | undefined;
+  private referenceCreatedAtMs = 0;
+  /** Per lane, the position of the first record of the reference's data, while it may still be needed. */
+  private readonly referenceFrom = new Map<number, number>();
   /**
    * While the reference is being collected: of the first n vectors, the m ≤ fit.maxSamples
    * evenly spread ones it will be fitted to (vector floor(i·n/m) is the i-th kept).
@@ -133,7 +145,7 @@ export class StreamState {
       try {
         const snap = await loadSnapshot(this.deps.stateDir, this.name);
         if (snap && snap.fields.join('\0') === this.config.fields.join('\0') && snap.model.d === this.dimension) {
-          this.setReference(snap.model, snap.samples, snap.meanLogLik);
+          this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs);
           this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from snapshot');
           return;
         }
@@ -146,7 +158,7 @@ export class StreamState {
     this.collecting = { buffer: new Float64Array(m * this.dimension), n: ref.n, m, count: 0, kept: 0 };
   }
 
-  private setReference(model: Gmm, samples: number, meanLogLik?: number): void {
+  private setReference(model: Gmm, samples: number, meanLogLik?: number, createdAtMs = this.deps.clock.now()): void {
     if (model.d !== this.dimension) {
       throw new Error(`stream ${this.name}: the reference model has d=${model.d} but the stream has ${this.dimension} fields`);
     }
@@ -154,7 +166,45 @@ export class StreamState {
     this.referenceJson = gmmToJson(model);
     this.referenceSamples = samples;
     this.referenceLogLik = meanLogLik;
+    this.referenceCreatedAtMs = createdAtMs;
     this.collecting = undefined;
+  }
+
+  /**
+   * The reference as a snapshot, to keep across restarts; undefined while it is being
+   * collected, and for a reference from a file (the file keeps it).
+   */
+  referenceSnapshot(): ReferenceSnapshot | undefined {
+    if (this.reference === undefined || this.config.reference.policy === 'file') return undefined;
+    return {
+      stream: this.name,
+      fields: [...this.config.fields],
+      samples: this.referenceSamples,
+      meanLogLik: this.referenceLogLik,
+      createdAtMs: this.referenceCreatedAtMs,
+      model: this.reference,
+    };
+  }
+
+  /**
+   * Adopts a reference kept elsewhere (a checkpoint) instead of collecting one. Refused (false)
+   * when the stream already has a reference, or the snapshot is for other fields.
+   */
+  restoreReference(snap: ReferenceSnapshot): boolean {
+    if (this.reference !== undefined) return false;
+    if (snap.fields.join('\0') !== this.config.fields.join('\0') || snap.model.d !== this.dimension) return false;
+    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs);
+    this.referenceFrom.clear();
+    this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from checkpoint');
+    return true;
+  }
+
+  /**
+   * Per lane, the position of the first record of the reference's data: a restart that finds
+   * no kept reference replays from there to collect the same one. Empty once restored.
+   */
+  get referenceOrigins(): ReadonlyMap<number, number> {
+    return this.referenceFrom;
   }
 
   private referenceReady(): boolean {
@@ -196,12 +246,17 @@ export class StreamState {
 
   // ---------------------------------------------------------------- ingestion
 
-  /** One decoded vector (its first `dimension` values). */
-  push(v: Float64Array, timestampMs: number): void {
-    this.records++;
-    this.window.push(v, timestampMs);
+  /**
+   * One decoded vector (its first `dimension` values). A `replay`ed vector was counted by an
+   * earlier run: it rebuilds the window (and a reference still being collected) but is not
+   * counted again.
+   */
+  push(v: Float64Array, timestampMs: number, origin?: RecordOrigin, replay = false): void {
+    if (!replay) this.records++;
+    if (this.window.push(v, timestampMs) && origin !== undefined) this.window.tagNewest(origin.lane, origin.position);
     const c = this.collecting;
     if (c !== undefined && c.count < c.n) {
+      if (origin !== undefined && !this.referenceFrom.has(origin.lane)) this.referenceFrom.set(origin.lane, origin.position);
       if (c.count === Math.floor((c.kept * c.n) / c.m)) c.buffer.set(v.subarray(0, this.dimension), c.kept++ * this.dimension);
       c.count++;
     }

@@ -16,6 +16,12 @@ export class SlidingWindow {
   readonly maxAgeMs: number | undefined;
   private readonly data: Float64Array;
   private readonly times: Float64Array | undefined;
+  /**
+   * Where each vector came from (a source lane such as a topic-partition, and a position in
+   * it), allocated on the first `tagNewest`; lane -1 marks an untagged slot.
+   */
+  private lanes: Int32Array | undefined;
+  private positions: Float64Array | undefined;
   private head = 0;
   private count = 0;
   private newestMs = -Infinity;
@@ -71,6 +77,37 @@ export class SlidingWindow {
     return true;
   }
 
+  /** Records where the newest vector came from; call right after a `push` that returned true. */
+  tagNewest(lane: number, position: number): void {
+    if (this.count === 0) return;
+    if (this.lanes === undefined) {
+      this.lanes = new Int32Array(this.capacity).fill(-1);
+      this.positions = new Float64Array(this.capacity);
+    }
+    let slot = this.head + this.count - 1;
+    if (slot >= this.capacity) slot -= this.capacity;
+    this.lanes[slot] = lane;
+    this.positions![slot] = position;
+  }
+
+  /**
+   * Per lane, the smallest position of a tagged vector still in the window, merged into
+   * `into` (an existing entry is kept when it is smaller): where a replay must start to
+   * rebuild this window.
+   */
+  oldestPositions(into: Map<number, number>): void {
+    const lanes = this.lanes;
+    const positions = this.positions;
+    if (lanes === undefined || positions === undefined) return;
+    for (let i = 0, slot = this.head; i < this.count; i++, slot = slot + 1 === this.capacity ? 0 : slot + 1) {
+      const lane = lanes[slot]!;
+      if (lane < 0) continue;
+      const p = positions[slot]!;
+      const known = into.get(lane);
+      if (known === undefined || p < known) into.set(lane, p);
+    }
+  }
+
   /** Evicts by wall time, for when no new data arrives to do it. Returns how many left. */
   expire(nowMs: number): number {
     if (this.times === undefined) return 0;
@@ -123,6 +160,7 @@ export class SlidingWindow {
   }
 
   clear(): void {
+    this.lanes?.fill(-1);
     this.head = 0;
     this.count = 0;
     this.newestMs = -Infinity;
