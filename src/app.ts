@@ -39,14 +39,16 @@ export async function startApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'klaxon' } });
   const registry = options.registry ?? new Registry();
   const clock = options.clock ?? systemClock;
-  const source = options.source ?? createSource(config.source, { clock, logger: logger.child({ component: 'source' }) });
   const monitor = new Monitor({
     streams: config.streams,
     clock,
     logger: logger.child({ component: 'monitor' }),
     stateDir: config.stateDir,
-    sourceConnected: () => source.isConnected(),
+    sourceConnected: (): boolean => source.isConnected(),
   });
+  // The monitor is the source's state: a replayable source (Kafka) checkpoints and restores it.
+  const source: Source =
+    options.source ?? createSource(config.source, { clock, logger: logger.child({ component: 'source' }), registry, state: monitor });
 
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
@@ -74,7 +76,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     cleanups.push(() => server.close());
     monitor.start();
     cleanups.push(() => monitor.stop());
-    await source.start(async (batch) => monitor.ingest(source.name, batch));
+    await source.start(async (batch, ingestOptions) => monitor.ingest(source.name, batch, ingestOptions));
     cleanups.push(() => source.stop());
   } catch (err) {
     await stopAll();

@@ -156,6 +156,7 @@ function resolveSource(
         deadLetterTopic: s.deadLetterTopic,
         checkpointTopic: s.checkpointTopic === null ? undefined : (s.checkpointTopic ?? `${groupId}.checkpoint`),
         checkpointIntervalSeconds: s.checkpointIntervalSeconds ?? 10,
+        sessionTimeoutSeconds: s.sessionTimeoutSeconds ?? 30,
       };
     }
   }

@@ -157,6 +157,7 @@ const kafkaSource = z.strictObject({
   /** Compacted topic keeping references and replay offsets across restarts; null turns checkpoints off. */
   checkpointTopic: nonEmpty.nullable().optional(),
   checkpointIntervalSeconds: duration.optional(),
+  sessionTimeoutSeconds: duration.optional(),
 });
 
 export const sourceSchema = z.discriminatedUnion('type', [demoSource, fileSource, kafkaSource], {

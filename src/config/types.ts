@@ -59,6 +59,11 @@ export interface KafkaSourceConfig {
   checkpointTopic: string | undefined;
   /** Seconds between checkpoints (each after an offset commit). */
   checkpointIntervalSeconds: number;
+  /**
+   * The consumer group session timeout: how long the group waits for a silent member (a
+   * crashed klaxon) before giving its partitions to another, or to its own restart.
+   */
+  sessionTimeoutSeconds: number;
 }
 
 export interface HttpConfig {

@@ -1,7 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { SourceConfig } from '../config/types.js';
 import type { Clock } from '../stream/clock.js';
 import { DemoSource } from './demo.js';
 import { FileSource } from './file.js';
+import type { RestorableState } from './kafka/checkpoint.js';
+import { KafkaSource } from './kafka/consumer.js';
 import type { Source, SourceLogger } from './source.js';
 
 export type { BatchSink, Source, SourceLogger, SourceRecord } from './source.js';
@@ -9,13 +12,16 @@ export { DemoGenerator, DemoSource, DEMO_TOPICS } from './demo.js';
 export { FileSource } from './file.js';
 
 /** The source a configuration names. */
-export function createSource(config: SourceConfig, deps: { clock: Clock; logger?: SourceLogger }): Source {
+export function createSource(
+  config: SourceConfig,
+  deps: { clock: Clock; logger?: SourceLogger; registry?: Registry; state?: RestorableState },
+): Source {
   switch (config.type) {
     case 'demo':
       return new DemoSource(config, deps.clock, deps.logger);
     case 'file':
       return new FileSource(config, deps.clock, deps.logger);
     case 'kafka':
-      throw new Error('the kafka source is not implemented yet; use the demo or file source for now');
+      return new KafkaSource(config, deps);
   }
 }

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { StreamRetention } from '../../stream/monitor.js';
+import { snapshotFromJson, snapshotToJson, type ReferenceSnapshot } from '../../stream/snapshot.js';
+import type { SourceLogger } from '../source.js';
+import { KafkaSourceError } from './errors.js';
+import { partitionKey } from './partitions.js';
+
+/** What the consumer reads and restores of the monitor across restarts. */
+export interface RestorableState {
+  retention(): StreamRetention[];
+  restoreReference(snapshot: ReferenceSnapshot): boolean;
+}
+
+/** The contents of the checkpoint topic: the latest value per key. */
+export interface Checkpoint {
+  references: ReferenceSnapshot[];
+  /** Per `partitionKey`: the offset a restart replays from to rebuild every window. */
+  offsets: Map<string, number>;
+}
+
+const REFERENCE = 'reference/';
+const OFFSET = 'offset/';
+
+/**
+ * The checkpoint topic, after Kafka Streams' changelog topics: compacted, one key per stream
+ * (`reference/<stream>`: the reference, as a snapshot file holds it) and per partition
+ * (`offset/<topic>/<partition>`: the oldest offset any window still holds). The windows
+ * themselves are never copied: the input topic is their changelog, and a restart replays it
+ * from those offsets.
+ */
+export class CheckpointStore {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+    private readonly groupId: string,
+    private readonly logger?: SourceLogger,
+  ) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false });
+  }
+
+  /** Creates the topic (one partition, compacted) unless it exists; warns when an existing one is not compacted. */
+  async ensureTopic(admin: Admin): Promise<void> {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+    });
+    if (created) {
+      this.logger?.info({ topic: this.topic }, 'created the checkpoint topic (compacted)');
+      return;
+    }
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2 /* TOPIC */, name: this.topic, configNames: ['cleanup.policy'] }],
+    });
+    const policy = resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+    if (policy !== undefined && !policy.includes('compact')) {
+      this.logger?.warn(
+        { topic: this.topic, policy },
+        'the checkpoint topic is not compacted: old checkpoints will be deleted by time, not kept per key; set cleanup.policy=compact',
+      );
+    }
+  }
+
+  /**
+   * Reads the whole topic, up to the end it has now. kafkajs consumes only in groups, so this
+   * joins a throwaway group that commits nothing, and deletes it after.
+   */
+  async load(admin: Admin, timeoutMs = 60_000): Promise<Checkpoint> {
+    const checkpoint: Checkpoint = { references: [], offsets: new Map() };
+    const references = new Map<string, ReferenceSnapshot>();
+    const ends = new Map<number, bigint>();
+    for (const p of await admin.fetchTopicOffsets(this.topic)) {
+      if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
+    }
+    if (ends.size === 0) return checkpoint;
+
+    const groupId = `${this.groupId}.checkpoint-restore.${randomUUID()}`;
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new KafkaSourceError(`reading the checkpoint topic ${this.topic} took over ${timeoutMs} ms`, { retriable: true })),
+          timeoutMs,
+        );
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              for (const m of batch.messages) {
+                this.apply(m.key?.toString('utf8'), m.value, checkpoint, references);
+                const end = ends.get(batch.partition);
+                if (end !== undefined && BigInt(m.offset) + 1n >= end) ends.delete(batch.partition);
+              }
+              if (ends.size === 0) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect().catch(() => undefined);
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+    checkpoint.references = [...references.values()];
+    return checkpoint;
+  }
+
+  private apply(key: string | undefined, value: Buffer | null, into: Checkpoint, references: Map<string, ReferenceSnapshot>): void {
+    if (key === undefined) return;
+    try {
+      if (key.startsWith(REFERENCE)) {
+        const stream = key.slice(REFERENCE.length);
+        if (value === null) references.delete(stream);
+        else references.set(stream, snapshotFromJson(JSON.parse(value.toString('utf8')), stream, `checkpoint ${this.topic} key ${key}`));
+      } else if (key.startsWith(OFFSET)) {
+        const rest = key.slice(OFFSET.length);
+        const slash = rest.lastIndexOf('/');
+        const pk = partitionKey(rest.slice(0, slash), Number(rest.slice(slash + 1)));
+        if (value === null) into.offsets.delete(pk);
+        else into.offsets.set(pk, Number((JSON.parse(value.toString('utf8')) as { offset: string }).offset));
+      }
+    } catch (err) {
+      this.logger?.warn({ topic: this.topic, key, err }, 'skipping an unreadable checkpoint entry');
+    }
+  }
+
+  /** Writes the entries in one produce request (one record batch: all of it or none), acknowledged by all in-sync replicas. */
+  async write(references: readonly ReferenceSnapshot[], offsets: ReadonlyMap<string, { topic: string; partition: number; offset: number }>): Promise<void> {
+    if (!this.connected) {
+      await this.producer.connect();
+      this.connected = true;
+    }
+    const messages = [
+      ...references.map((r) => ({ key: `${REFERENCE}${r.stream}`, value: JSON.stringify(snapshotToJson(r)) })),
+      ...[...offsets.values()].map((o) => ({
+        key: `${OFFSET}${o.topic}/${o.partition}`,
+        value: JSON.stringify({ version: 1, topic: o.topic, partition: o.partition, offset: String(o.offset) }),
+      })),
+    ];
+    if (messages.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages });
+  }
+
+  async close(): Promise<void> {
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * Decides what each checkpoint holds, and restores from the last one. A checkpoint is taken
+ * right after an offset commit, from the state at exactly the committed offsets, and written
+ * after it: so the offsets it names are never newer than what the group has committed, and a
+ * replay from them up to the committed offsets rebuilds the windows the crashed run had.
+ */
+export class Checkpointer {
+  /** Per stream, the reference (by creation time) the topic is known to hold. */
+  private readonly kept = new Map<string, number>();
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly state: RestorableState,
+    private readonly logger?: SourceLogger,
+  ) {}
+
+  /** Restores the references; returns the replay offsets by partition. */
+  restore(checkpoint: Checkpoint): Map<string, number> {
+    for (const snap of checkpoint.references) {
+      if (this.state.restoreReference(snap)) this.kept.set(snap.stream, snap.createdAtMs);
+    }
+    if (checkpoint.references.length > 0 || checkpoint.offsets.size > 0) {
+      this.logger?.info(
+        { topic: this.store.topic, references: this.kept.size, partitions: checkpoint.offsets.size },
+        'restored from the checkpoint topic',
+      );
+    }
+    return checkpoint.offsets;
+  }
+
+  /**
+   * Writes the references not yet kept and, for every partition in `committed` (next offsets),
+   * where a replay must start: the oldest record in any window, or of the data of a reference
+   * not yet kept; the committed offset itself when no stream holds any of its records.
+   */
+  async write(committed: ReadonlyMap<string, { topic: string; partition: number; offset: number }>): Promise<void> {
+    const retention = this.state.retention();
+    const references: ReferenceSnapshot[] = [];
+    const offsets = new Map<string, { topic: string; partition: number; offset: number }>(
+      [...committed].map(([k, v]) => [k, { ...v }]),
+    );
+    const hold = (topic: string, partition: number, offset: number): void => {
+      const k = partitionKey(topic, partition);
+      const o = offsets.get(k);
+      if (o === undefined) offsets.set(k, { topic, partition, offset });
+      else if (offset < o.offset) o.offset = offset;
+    };
+    for (const s of retention) {
+      const ref = s.reference;
+      if (ref !== undefined && this.kept.get(s.stream) !== ref.createdAtMs) references.push(ref);
+      for (const p of s.window) hold(p.topic, p.partition, p.offset);
+      // A reference written now is kept from now: its data need not be replayable any more.
+      if (ref === undefined) for (const p of s.referenceFrom) hold(p.topic, p.partition, p.offset);
+    }
+    await this.store.write(references, offsets);
+    for (const r of references) this.kept.set(r.stream, r.createdAtMs);
+  }
+}

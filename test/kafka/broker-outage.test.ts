@@ -1,0 +1,49 @@
+// The broker goes away mid-stream and comes back: klaxon keeps running, says it is
+// disconnected meanwhile, reconnects by itself, and counts every record exactly once.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTopic, kafkaBrokers, startBroker, stopBroker, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, config, metric, produce, records, runApp, type RunningApp } from './helpers.js';
+
+let brokers: string[];
+let running: RunningApp | undefined;
+
+beforeAll(async () => {
+  brokers = await kafkaBrokers();
+}, 300_000);
+
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe('kafka source: broker outage', () => {
+  it('rides out a broker stop and start: no record lost or counted twice, the monitor still running', async () => {
+    const topic = uniqueTopic('outage');
+    const groupId = `${topic}-g`;
+    await createTopic(brokers, topic, 2);
+    await produce(brokers, topic, records('outage', 0, 1_000));
+    running = await runApp(config({ brokers, topics: [topic], groupId }));
+    const { app, scrape } = running;
+    const counted = async (): Promise<number | undefined> => metric(await scrape(), 'klaxon_records_total{stream="x"}');
+    await waitFor(async () => (await counted()) === 1_000, { what: 'the first 1000 records' });
+    await waitFor(() => app.monitor.isReady(), { what: 'ready before the outage' });
+
+    await stopBroker();
+    await waitFor(async () => metric(await scrape(), 'klaxon_kafka_connected') === 0 && !app.monitor.isReady(), {
+      timeoutMs: 60_000,
+      what: 'the source to report the broker gone',
+    });
+    // Still serving, still evaluating what it has.
+    expect((await fetch(`http://127.0.0.1:${app.httpPort}/healthz`)).status).toBe(200);
+
+    await startBroker();
+    await produce(brokers, topic, records('outage', 1_000, 1_000));
+    await waitFor(async () => (await counted()) === 2_000, { timeoutMs: 90_000, what: 'the 1000 records produced after the restart' });
+    await waitFor(() => app.monitor.isReady(), { timeoutMs: 30_000, what: 'ready again' });
+    await waitFor(async () => (await committed(brokers, groupId, topic)) === 2_000, { what: 'all offsets committed' });
+    const text = await scrape();
+    expect(metric(text, 'klaxon_records_total{stream="x"}')).toBe(2_000);
+    expect(metric(text, 'klaxon_records_total{stream="pair"}')).toBe(2_000);
+    expect(metric(text, 'klaxon_kafka_connected')).toBe(1);
+  }, 240_000);
+});

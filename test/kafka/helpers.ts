@@ -1,0 +1,162 @@
+// Shared by the Kafka source tests: producing seeded records, configs, an in-process app, scrapes.
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
+import { startApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/resolve.js';
+import type { Config } from '../../src/config/types.js';
+import { createRng } from '../../src/math/rng.js';
+
+export const kafkaClient = (brokers: string[]): Kafka =>
+  new Kafka({ clientId: 'klaxon-kafka-test', brokers, logLevel: logLevel.NOTHING });
+
+/** Seeded records: `x` ~ N(mean, 1) and a correlated pair (`a`, `b`), with an id. */
+export function records(seed: string, from: number, count: number, mean = 0): string[] {
+  const rng = createRng(`${seed}:${from}`);
+  return Array.from({ length: count }, (_, j) => {
+    const x = mean + rng.normal();
+    const z = rng.normal();
+    return JSON.stringify({ id: from + j, x, pair: { a: x + 0.5 * z, b: z } });
+  });
+}
+
+export async function produce(
+  brokers: string[],
+  topic: string,
+  values: readonly (string | Message)[],
+  options: { partition?: number; chunk?: number } = {},
+): Promise<void> {
+  const producer = kafkaClient(brokers).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    const chunk = options.chunk ?? 5_000;
+    for (let i = 0; i < values.length; i += chunk) {
+      const messages = values.slice(i, i + chunk).map((v) => {
+        const m: Message = typeof v === 'string' ? { value: v } : v;
+        return options.partition === undefined ? m : { ...m, partition: options.partition };
+      });
+      await producer.send({ topic, messages, acks: -1 });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads every message of a topic from the beginning, with a throwaway group, until `count` arrived. */
+export async function readAll(
+  brokers: string[],
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<{ key: string | undefined; value: string; headers: Record<string, string> }[]> {
+  const consumer = kafkaClient(brokers).consumer({ groupId: `${topic}-reader-${Date.now()}`, maxWaitTimeInMs: 200 });
+  const got: { key: string | undefined; value: string; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push({ key: message.key?.toString(), value: message.value?.toString() ?? '', headers: headerStrings(message.headers) });
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
+function headerStrings(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+  return out;
+}
+
+/** Committed offsets of a group, summed over partitions (-1 counts as 0). */
+export async function committed(brokers: string[], groupId: string, topic: string): Promise<number> {
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (t?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface KafkaTestSource {
+  brokers: string[];
+  topics: string[];
+  groupId: string;
+  deadLetterTopic?: string;
+  checkpointTopic?: string | null;
+  fromBeginning?: boolean;
+}
+
+/** The raw YAML-shaped config: small windows, fast evaluations, two streams on `topic`. */
+export function rawConfig(source: KafkaTestSource, extra: { window?: number; evaluation?: number } = {}): Record<string, unknown> {
+  const topic = source.topics[0]!;
+  return {
+    source: {
+      type: 'kafka',
+      brokers: source.brokers,
+      groupId: source.groupId,
+      clientId: 'klaxon-test',
+      topics: source.topics,
+      fromBeginning: source.fromBeginning ?? true,
+      sessionTimeoutSeconds: 6,
+      checkpointIntervalSeconds: 1,
+      ...(source.deadLetterTopic ? { deadLetterTopic: source.deadLetterTopic } : {}),
+      ...(source.checkpointTopic !== undefined ? { checkpointTopic: source.checkpointTopic } : {}),
+    },
+    http: { host: '127.0.0.1', port: 0 },
+    log: { level: 'silent' },
+    defaults: {
+      window: { size: extra.window ?? 500 },
+      minSamples: Math.min(200, extra.window ?? 500),
+      evaluationIntervalSeconds: extra.evaluation ?? 0.25,
+      hysteresis: { raiseAfter: 2, clearAfter: 2 },
+      components: 1,
+      fit: { nInit: 1 },
+    },
+    streams: [
+      { name: 'x', topic, fields: ['x'] },
+      { name: 'pair', topic, fields: ['pair.a', 'pair.b'] },
+    ],
+  };
+}
+
+export function config(source: KafkaTestSource, extra?: { window?: number; evaluation?: number }): Config {
+  return parseConfig(rawConfig(source, extra));
+}
+
+export interface RunningApp {
+  app: App;
+  registry: Registry;
+  logs: { level: number; msg: string; [k: string]: unknown }[];
+  scrape(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function runApp(cfg: Config, options: { logger?: Logger } = {}): Promise<RunningApp> {
+  const logs: RunningApp['logs'] = [];
+  const logger = options.logger ?? pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const registry = new Registry();
+  const app = await startApp({ config: cfg, registry, logger });
+  return {
+    app,
+    registry,
+    logs,
+    scrape: async () => (await fetch(`http://127.0.0.1:${app.httpPort}/metrics`)).text(),
+    stop: () => app.stop(),
+  };
+}
+
+/** The value of one series in a Prometheus text exposition, e.g. metric('klaxon_records_total{stream="x"}'). */
+export function metric(text: string, series: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return undefined;
+}
