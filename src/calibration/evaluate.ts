@@ -53,7 +53,7 @@ export const DEFAULT_EVALUATE: EvaluateSettings = {
   alpha: 0.01,
   rateTarget: 0.005,
   raiseAfter: 2,
-  runs: 20,
+  runs: 40,
   step: 50,
   horizon: 2000,
   fixedKlNats: 0.2,
@@ -280,7 +280,7 @@ export async function runEvaluate(s: EvaluateSettings = DEFAULT_EVALUATE, progre
     const nullDist = await bootstrapNull(
       reference,
       refFit.meanLogLik,
-      { replicates: s.replicates, windowSamples: s.windowSamples, mixture: s.mixture, estimator: s.estimator, seed: `${s.seed}:d${d}:null` },
+      { replicates: s.replicates, windowSamples: s.windowSamples, referenceSamples: s.referenceSamples, mixture: s.mixture, estimator: s.estimator, seed: `${s.seed}:d${d}:null` },
       breathe,
       () => tick(`d=${d} null`),
     );

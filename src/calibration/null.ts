@@ -13,9 +13,11 @@ import { fitGammaMoments, gammaSurvival, gammaUpperQuantile } from './gamma.js';
  * mixture fitted on W samples is never exactly the reference, so this is never zero, and how
  * far from zero depends on W, K, d and the reference: klaxon measures it rather than guess.
  *
- * Estimated by parametric bootstrap: B times, draw W samples from the reference, fit them as
- * the live path fits a window (the same mixture settings, warm-started from the reference as
- * the first window fit is), and estimate the three divergences as the live path does.
+ * Estimated by parametric bootstrap: B times, refit the reference to as many draws of itself
+ * as it was fitted on (its own estimation error is part of every live divergence), draw W
+ * samples from the reference, fit them as the live path fits a window (the same mixture
+ * settings, warm-started from the reference as the first window fit is), and estimate the
+ * three divergences between the two as the live path does.
  */
 export interface NullDistribution {
   /** Usable replicates (B); each measure has B values, sorted ascending. */
@@ -29,6 +31,13 @@ export interface NullSettings {
   /** B; 100–200 resolve p-values to 1% and, through the gamma tail, thresholds far beyond. */
   replicates: number;
   windowSamples: number;
+  /**
+   * Rows the reference itself was fitted on. A fitted reference is off by its own estimation
+   * error, which the live divergence includes: each replicate then refits a reference to this
+   * many reference draws first, and measures against it. 0 or absent: the reference is
+   * taken as exact (a model file).
+   */
+  referenceSamples?: number;
   mixture: MixtureSettings;
   estimator: EstimatorSettings;
   seed: string;
@@ -46,11 +55,30 @@ async function replicate(
 ): Promise<Record<Measure, number> | undefined> {
   const W = s.windowSamples;
   const d = reference.d;
-  const { X } = sample(reference, W, createRng(`${s.seed}:draw:${b}`));
+  const rng = createRng(`${s.seed}:draw:${b}`);
+  let ref = reference;
+  let refLevel = referenceLogLik;
+  const N = s.referenceSamples ?? 0;
+  if (N > 0) {
+    // The reference as it might have come out of its own data: refitted to N draws of itself
+    // (warm-started, so it lands on the same solution rather than another local optimum).
+    const R = sample(reference, N, rng).X;
+    const refFitter = new WindowFitter(s.mixture);
+    refFitter.startFrom(reference, meanLogLikelihood(reference, R, N));
+    try {
+      const r = await refFitter.refit(R, N, d, `${s.seed}:ref:${b}`, yieldToLoop);
+      ref = r.model;
+      refLevel = r.meanLogLik;
+    } catch {
+      return undefined;
+    }
+    await yieldToLoop();
+  }
+  const { X } = sample(reference, W, rng);
   const fitter = new WindowFitter(s.mixture);
   // The live path warm-starts the first window fit from the reference, held to the level the
   // reference reached on its own data; without that level, its level on these draws.
-  fitter.startFrom(reference, referenceLogLik ?? meanLogLikelihood(reference, X, W));
+  fitter.startFrom(ref, refLevel ?? meanLogLikelihood(ref, X, W));
   let window: Gmm;
   try {
     window = (await fitter.refit(X, W, d, `${s.seed}:fit:${b}`, yieldToLoop)).model;
@@ -61,7 +89,7 @@ async function replicate(
   for (const m of MEASURES) {
     await yieldToLoop();
     try {
-      const e = estimate(m, reference, window, `${s.seed}:${b}:${m}`, s.estimator);
+      const e = estimate(m, ref, window, `${s.seed}:${b}:${m}`, s.estimator);
       if (!isUsable(e) || !Number.isFinite(e.value)) return undefined;
       out[m] = e.value;
     } catch {
