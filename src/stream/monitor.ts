@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamConfig } from '../config/types.js';
+import type { Gmm } from '../gmm/model.js';
 import { systemClock, type Clock } from './clock.js';
+import { ControlError, type MonitorControl, type MuteResult, type MuteUntil, type RebaselineResult } from './control.js';
 import { Decoder, type RejectReason } from './decode.js';
 import type { EstimatorSettings } from './estimate.js';
 import { silentLogger, type MonitorLogger } from './logger.js';
@@ -57,7 +59,7 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
  * stream yields between its fits and estimates, so ingestion and scrapes are never stalled
  * for long, even with a thousand streams.
  */
-export class Monitor implements MonitorView {
+export class Monitor implements MonitorView, MonitorControl {
   private readonly states: StreamState[];
   private readonly byName = new Map<string, StreamState>();
   private readonly decoder: Decoder;
@@ -262,6 +264,26 @@ export class Monitor implements MonitorView {
     this.abort.abort();
     await this.loop;
     await this.running;
+  }
+
+  // ---------------------------------------------------------------- MonitorControl
+
+  async rebaseline(stream: string, model?: Gmm): Promise<RebaselineResult> {
+    return this.named(stream).rebaseline(model);
+  }
+
+  async mute(stream: string, until: MuteUntil): Promise<MuteResult> {
+    return this.named(stream).mute(until);
+  }
+
+  async unmute(stream: string): Promise<MuteResult> {
+    return this.named(stream).unmute();
+  }
+
+  private named(name: string): StreamState {
+    const s = this.byName.get(name);
+    if (s === undefined) throw new ControlError('not_found', 'no such stream');
+    return s;
   }
 
   // ---------------------------------------------------------------- MonitorView

@@ -12,6 +12,11 @@ export interface ReferenceSnapshot {
   meanLogLik: number | undefined;
   createdAtMs: number;
   model: Gmm;
+  /**
+   * 'operator' when an operator re-baselined the stream (`POST …/rebaseline`): such a snapshot
+   * is restored whatever the stream's reference policy, not only under `snapshot`.
+   */
+  setBy?: 'operator' | undefined;
 }
 
 interface SnapshotFile {
@@ -22,6 +27,7 @@ interface SnapshotFile {
   meanLogLik?: number;
   createdAtMs: number;
   model: GmmJson;
+  setBy?: 'operator';
 }
 
 /** Stream names are label-safe, hence file-name-safe too. */
@@ -56,6 +62,7 @@ export function snapshotFromJson(json: unknown, stream: string, where: string): 
     meanLogLik: typeof raw.meanLogLik === 'number' && Number.isFinite(raw.meanLogLik) ? raw.meanLogLik : undefined,
     createdAtMs: Number(raw.createdAtMs) || 0,
     model: gmmFromJson(raw.model),
+    ...(raw.setBy === 'operator' ? { setBy: 'operator' as const } : {}),
   };
 }
 
@@ -78,6 +85,7 @@ export function snapshotToJson(snap: ReferenceSnapshot): object {
     ...(snap.meanLogLik === undefined ? {} : { meanLogLik: snap.meanLogLik }),
     createdAtMs: snap.createdAtMs,
     model: gmmToJson(snap.model),
+    ...(snap.setBy === 'operator' ? { setBy: 'operator' as const } : {}),
   };
   return body;
 }

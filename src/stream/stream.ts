@@ -1,12 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { StreamConfig } from '../config/types.js';
 import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
 import type { Gmm } from '../gmm/model.js';
 import type { Clock } from './clock.js';
+import { ControlError, muteEndMs, type MuteResult, type MuteUntil, type RebaselineResult } from './control.js';
 import { estimate, isUsable, type EstimatorSettings } from './estimate.js';
 import { EvaluationHistory } from './history.js';
 import { HysteresisDetector } from './hysteresis.js';
 import type { MonitorLogger } from './logger.js';
+import { loadMute, removeMute, saveMute } from './mute.js';
 import { fitFresh, WindowFitter, type MixtureSettings, type Yield } from './refit.js';
 import { loadSnapshot, saveSnapshot, type ReferenceSnapshot } from './snapshot.js';
 import {
@@ -32,6 +34,8 @@ async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Prom
   });
   return { result, seconds: (performance.now() - t0 - paused) / 1000 };
 }
+
+const yieldImmediate: Yield = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Where a vector's record sits in its source: a lane (one topic-partition, numbered by the
@@ -75,6 +79,12 @@ export class StreamState {
   /** The reference's mean log-likelihood on its own data, when known: the window's first fit starts from it. */
   private referenceLogLik: number | undefined;
   private referenceCreatedAtMs = 0;
+  /** 'operator' once re-baselined by an operator (see `rebaseline`). */
+  private referenceSetBy: 'operator' | undefined;
+  /** When an operator's mute ends; undefined when not muted. */
+  private mutedUntilMs: number | undefined;
+  /** Serialises `process` and the operator changes, so that neither sees the other half done. */
+  private lock: Promise<unknown> = Promise.resolve();
   /** Per lane, the position of the first record of the reference's data, while it may still be needed. */
   private readonly referenceFrom = new Map<number, number>();
   /**
@@ -128,9 +138,16 @@ export class StreamState {
 
   // ---------------------------------------------------------------- reference
 
-  /** Loads a reference from its file or snapshot, or starts collecting the first n vectors. */
+  /**
+   * Restores an operator's mute and re-baselined reference from the state directory; else
+   * loads the reference from its file or snapshot, or starts collecting the first n vectors.
+   */
   async init(): Promise<void> {
+    await this.restoreMute();
     const ref = this.config.reference;
+    let fileMtimeMs: number | undefined;
+    if (ref.policy === 'file') fileMtimeMs = await stat(ref.path).then((st) => st.mtimeMs, () => undefined);
+    if (await this.restoreOperatorReference(fileMtimeMs)) return;
     if (ref.policy === 'file') {
       let model: Gmm;
       try {
@@ -138,7 +155,8 @@ export class StreamState {
       } catch (err) {
         throw new Error(`stream ${this.name}: cannot load reference model ${ref.path}: ${(err as Error).message}`, { cause: err });
       }
-      this.setReference(model, 0);
+      // Set when the file was written, not at every start: "reference age" means the data's age.
+      this.setReference(model, 0, undefined, fileMtimeMs);
       return;
     }
     if (ref.policy === 'snapshot') {
@@ -167,7 +185,50 @@ export class StreamState {
     this.referenceSamples = samples;
     this.referenceLogLik = meanLogLik;
     this.referenceCreatedAtMs = createdAtMs;
+    this.referenceSetBy = undefined;
     this.collecting = undefined;
+  }
+
+  /**
+   * An operator's re-baseline kept in the state directory wins over the configured reference,
+   * whatever the policy; for `file`, unless the file was written after it (a newer model).
+   */
+  private async restoreOperatorReference(fileMtimeMs: number | undefined): Promise<boolean> {
+    let snap: ReferenceSnapshot | undefined;
+    try {
+      snap = await loadSnapshot(this.deps.stateDir, this.name);
+    } catch (err) {
+      // The policy code below reads the same file, and says what it does about it.
+      if (this.config.reference.policy !== 'snapshot') {
+        this.deps.logger.warn({ stream: this.name, err }, 'cannot read the reference snapshot; using the configured reference');
+      }
+      return false;
+    }
+    if (snap?.setBy !== 'operator') return false;
+    if (snap.fields.join('\0') !== this.config.fields.join('\0') || snap.model.d !== this.dimension) {
+      this.deps.logger.warn({ stream: this.name, fields: snap.fields }, 'the re-baselined reference is for other fields; using the configured reference');
+      return false;
+    }
+    if (fileMtimeMs !== undefined && fileMtimeMs > snap.createdAtMs) {
+      this.deps.logger.info({ stream: this.name }, 'the reference file is newer than the last re-baseline; using the file');
+      return false;
+    }
+    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs);
+    this.referenceSetBy = 'operator';
+    this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 're-baselined reference restored');
+    return true;
+  }
+
+  private async restoreMute(): Promise<void> {
+    try {
+      const mute = await loadMute(this.deps.stateDir, this.name);
+      if (mute !== undefined && mute.untilMs > this.deps.clock.now()) {
+        this.mutedUntilMs = mute.untilMs;
+        this.deps.logger.info({ stream: this.name, mutedUntil: new Date(mute.untilMs).toISOString() }, 'mute restored');
+      }
+    } catch (err) {
+      this.deps.logger.warn({ stream: this.name, err }, 'cannot read the mute file; the stream is not muted');
+    }
   }
 
   /**
@@ -175,7 +236,8 @@ export class StreamState {
    * collected, and for a reference from a file (the file keeps it).
    */
   referenceSnapshot(): ReferenceSnapshot | undefined {
-    if (this.reference === undefined || this.config.reference.policy === 'file') return undefined;
+    if (this.reference === undefined) return undefined;
+    if (this.config.reference.policy === 'file' && this.referenceSetBy !== 'operator') return undefined;
     return {
       stream: this.name,
       fields: [...this.config.fields],
@@ -183,6 +245,7 @@ export class StreamState {
       meanLogLik: this.referenceLogLik,
       createdAtMs: this.referenceCreatedAtMs,
       model: this.reference,
+      ...(this.referenceSetBy === undefined ? {} : { setBy: this.referenceSetBy }),
     };
   }
 
@@ -194,6 +257,7 @@ export class StreamState {
     if (this.reference !== undefined) return false;
     if (snap.fields.join('\0') !== this.config.fields.join('\0') || snap.model.d !== this.dimension) return false;
     this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs);
+    this.referenceSetBy = snap.setBy;
     this.referenceFrom.clear();
     this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from checkpoint');
     return true;
@@ -244,6 +308,137 @@ export class StreamState {
     }
   }
 
+  // ---------------------------------------------------------------- operator controls
+
+  /** Runs `work` after whatever holds the stream (a `process` pass, another change), never beside it. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Makes a new reference: `model`, or a fresh fit (nInit starts, K by BIC, as for the first
+   * reference) of the current window. It is kept in the state directory (marked as set by an
+   * operator, so a restart restores it whatever the policy) before it takes effect; if it
+   * cannot be kept, nothing changes.
+   */
+  async rebaseline(model?: Gmm, yieldToLoop: Yield = yieldImmediate): Promise<RebaselineResult> {
+    const d = this.dimension;
+    let next: { model: Gmm; samples: number; meanLogLik: number | undefined; source: RebaselineResult['source'] };
+    if (model !== undefined) {
+      if (model.d !== d) {
+        throw new ControlError(
+          'invalid',
+          `the model has ${model.d} dimension(s) but stream ${this.name} has ${d} field(s): ${this.config.fields.join(', ')}`,
+        );
+      }
+      next = { model, samples: 0, meanLogLik: undefined, source: 'model' };
+    } else {
+      this.window.expire(this.deps.clock.now());
+      const size = this.window.size;
+      if (size < this.config.minSamples) {
+        throw new ControlError(
+          'conflict',
+          `the window holds ${size} samples; a re-baseline from it needs at least ${this.config.minSamples} (minSamples)`,
+        );
+      }
+      // An own buffer, copied before any yield: the shared scratch belongs to `process`.
+      const rows = Math.min(size, this.config.fit.maxSamples);
+      const X = new Float64Array(rows * d);
+      const n = this.window.sample(rows, X);
+      try {
+        const seed = `${this.name}:rebaseline:${this.refits++}`;
+        const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(X, n, d, this.mixture, seed, y));
+        this.deps.observer.refitSeconds(seconds);
+        next = { model: r.model, samples: size, meanLogLik: r.meanLogLik, source: 'window' };
+      } catch (err) {
+        throw new ControlError('conflict', `the window could not be fitted: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return this.exclusive(async () => {
+      const at = this.deps.clock.now();
+      try {
+        await saveSnapshot(this.deps.stateDir, {
+          stream: this.name,
+          fields: [...this.config.fields],
+          samples: next.samples,
+          meanLogLik: next.meanLogLik,
+          createdAtMs: at,
+          model: next.model,
+          setBy: 'operator',
+        });
+      } catch (err) {
+        this.deps.logger.error({ stream: this.name, err }, 'cannot save the re-baselined reference; keeping the old one');
+        throw new ControlError('storage', "cannot keep the new reference in the state directory, so nothing changed (see klaxon's log)", { cause: err });
+      }
+      this.setReference(next.model, next.samples, next.meanLogLik, at);
+      this.referenceSetBy = 'operator';
+      this.referenceFrom.clear();
+      // A re-baseline declares the window the new normal, so nothing measured against the old
+      // reference carries over. The window mixture forgets its warm start (`fitter.reset()`):
+      // its next fit starts from the new reference when that one's log-likelihood is known (a
+      // fit of this very window), afresh otherwise, never from a model shaped by the old
+      // reference. The last evaluation is dropped, so no divergence against the old reference
+      // is exported, and a new one comes at once (refit and evaluation are due now). Both
+      // hysteresis detectors restart from "no alert, no run" (`reset()`): an alert needs
+      // `raiseAfter` evaluations over threshold against the new reference.
+      this.fitter.reset();
+      this.fittedVersion = -1;
+      this.windowJson = undefined;
+      this.last = undefined;
+      this.evaluatedFits = this.fits;
+      this.lastRefitMs = -Infinity;
+      this.nextEvaluationMs = -Infinity;
+      for (const sev of SEVERITIES) this.detectors[sev].reset();
+      this.deps.logger.info(
+        { stream: this.name, source: next.source, samples: next.samples, components: next.model.k },
+        'reference re-baselined',
+      );
+      return {
+        stream: this.name,
+        source: next.source,
+        referenceTimestampMs: at,
+        referenceSamples: next.samples,
+        components: next.model.k,
+      };
+    });
+  }
+
+  /** Holds the alerts at 0 until `until` (kept in the state directory first). Divergences go on. */
+  async mute(until: MuteUntil): Promise<MuteResult> {
+    const end = muteEndMs(until, this.deps.clock.now());
+    return this.exclusive(async () => {
+      try {
+        await saveMute(this.deps.stateDir, { stream: this.name, untilMs: end, setAtMs: this.deps.clock.now() });
+      } catch (err) {
+        this.deps.logger.error({ stream: this.name, err }, 'cannot save the mute; the stream is not muted');
+        throw new ControlError('storage', "cannot keep the mute in the state directory, so nothing changed (see klaxon's log)", { cause: err });
+      }
+      this.mutedUntilMs = end;
+      this.deps.logger.info({ stream: this.name, mutedUntil: new Date(end).toISOString() }, 'stream muted');
+      return { stream: this.name, muted: true, mutedUntilMs: end };
+    });
+  }
+
+  async unmute(): Promise<MuteResult> {
+    return this.exclusive(async () => {
+      try {
+        await removeMute(this.deps.stateDir, this.name);
+      } catch (err) {
+        this.deps.logger.error({ stream: this.name, err }, 'cannot remove the mute file; the stream stays muted');
+        throw new ControlError('storage', "cannot remove the mute from the state directory, so nothing changed (see klaxon's log)", { cause: err });
+      }
+      if (this.mutedUntilMs !== undefined) this.deps.logger.info({ stream: this.name }, 'stream unmuted');
+      this.mutedUntilMs = undefined;
+      return { stream: this.name, muted: false, mutedUntilMs: undefined };
+    });
+  }
+
+  private isMuted(nowMs: number): boolean {
+    return this.mutedUntilMs !== undefined && nowMs < this.mutedUntilMs;
+  }
+
   // ---------------------------------------------------------------- ingestion
 
   /**
@@ -266,6 +461,10 @@ export class StreamState {
 
   /** Whether `process` has something to do now. Cheap: the scheduler asks every stream every tick. */
   isDue(nowMs: number): boolean {
+    if (this.mutedUntilMs !== undefined && !this.isMuted(nowMs)) {
+      this.deps.logger.info({ stream: this.name, mutedUntil: new Date(this.mutedUntilMs).toISOString() }, 'mute ended');
+      this.mutedUntilMs = undefined;
+    }
     if (this.reference === undefined) return this.referenceReady() && nowMs >= this.retryReferenceMs;
     this.window.expire(nowMs);
     if (this.window.size < this.config.minSamples) return false;
@@ -283,7 +482,11 @@ export class StreamState {
   }
 
   /** Fits the reference when its data is in; refits the window mixture and evaluates when due. */
-  async process(yieldToLoop: Yield): Promise<void> {
+  process(yieldToLoop: Yield): Promise<void> {
+    return this.exclusive(() => this.processNow(yieldToLoop));
+  }
+
+  private async processNow(yieldToLoop: Yield): Promise<void> {
     if (this.reference === undefined) {
       if (!this.referenceReady()) return;
       await this.fitReference(yieldToLoop);
@@ -390,7 +593,7 @@ export class StreamState {
       if (det.driftDetected !== was) {
         const values = Object.fromEntries(MEASURES.map((m) => [m, divergences[m].value]));
         this.deps.logger.info(
-          { stream: this.name, severity: sev, divergences: values },
+          { stream: this.name, severity: sev, divergences: values, ...(this.isMuted(this.deps.clock.now()) ? { muted: true } : {}) },
           det.driftDetected ? 'drift alert raised' : 'drift alert cleared',
         );
       }
@@ -411,6 +614,7 @@ export class StreamState {
     const model = this.hasWindowModel() ? this.fitter.model : undefined;
     if (model && this.windowJson === undefined) this.windowJson = gmmToJson(model);
     const history = this.history;
+    const muted = this.isMuted(this.deps.clock.now());
     return {
       name: c.name,
       topic: c.topic,
@@ -424,7 +628,13 @@ export class StreamState {
       evaluationIntervalSeconds: c.evaluationIntervalSeconds,
       lastEvaluation: this.last,
       thresholds: c.thresholds,
-      alert: { warning: this.detectors.warning.driftDetected, critical: this.detectors.critical.driftDetected },
+      // The detectors run on while muted, so an alert still due when the mute ends shows at once.
+      alert: muted
+        ? { warning: false, critical: false }
+        : { warning: this.detectors.warning.driftDetected, critical: this.detectors.critical.driftDetected },
+      muted,
+      mutedUntilMs: muted ? this.mutedUntilMs : undefined,
+      referenceTimestampMs: this.reference ? this.referenceCreatedAtMs : undefined,
       reference: this.referenceJson,
       window: model ? this.windowJson : undefined,
       // Built only when read: metrics scrape every stream's view several times per scrape.

@@ -46,8 +46,17 @@ export interface StreamView {
   lastEvaluation: Evaluation | undefined;
   /** Thresholds in nats per measure; a measure without a threshold is absent. */
   thresholds: Partial<Record<Measure, Partial<Record<Severity, number>>>>;
-  /** Current alert state per severity, after hysteresis. */
+  /** Current alert state per severity, after hysteresis; false while the stream is muted. */
   alert: Record<Severity, boolean>;
+  /**
+   * An operator muted the stream: it is still evaluated and its divergences exported, but its
+   * alerts are held off until `mutedUntilMs`. Absent (as false) from views that know no mutes.
+   */
+  muted?: boolean;
+  /** When the mute ends, in ms since the epoch; undefined when not muted. */
+  mutedUntilMs?: number | undefined;
+  /** When the current reference was set (fitted, loaded or re-baselined), in ms since the epoch; undefined without one. */
+  referenceTimestampMs?: number | undefined;
   reference: GmmJson | undefined;
   window: GmmJson | undefined;
   /** Recent evaluations, oldest first, bounded in length. */
