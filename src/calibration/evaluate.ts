@@ -94,6 +94,7 @@ export interface DimensionResult {
   components: number;
   nullQuantiles: Record<Measure, { q50: number; q95: number; q99: number }>;
   thresholds: Record<Measure, number>;
+  effectiveMeasures: number;
   falseAlarms: FalseAlarms;
   drifts: DriftResult[];
   seconds: number;
@@ -218,7 +219,7 @@ function thresholdCache(ctx: Context, m: Measure, alpha: number): number {
   if (!c) cache.set(ctx, (c = new Map()));
   const key = `${m}:${alpha}`;
   let t = c.get(key);
-  if (t === undefined) c.set(key, (t = nullThreshold(ctxNull.get(ctx)!.values[m], alpha / MEASURES.length)));
+  if (t === undefined) c.set(key, (t = nullThreshold(ctxNull.get(ctx)!.values[m], alpha / ctxNull.get(ctx)!.effectiveMeasures)));
   return t;
 }
 const ctxNull = new WeakMap<Context, NullDistribution>();
@@ -290,7 +291,7 @@ export async function runEvaluate(s: EvaluateSettings = DEFAULT_EVALUATE, progre
       for (let i = 0; i < s.referenceSamples; i++) col[i] = refData[i * d + f]!;
       refSorted.push(col.sort());
     }
-    const thresholds = Object.fromEntries(MEASURES.map((m) => [m, nullThreshold(nullDist.values[m], s.alpha / MEASURES.length)])) as Record<Measure, number>;
+    const thresholds = Object.fromEntries(MEASURES.map((m) => [m, nullThreshold(nullDist.values[m], s.alpha / nullDist.effectiveMeasures)])) as Record<Measure, number>;
     const ctx: Context = { s, reference, refSorted, thresholds };
     ctxNull.set(ctx, nullDist);
 
@@ -383,6 +384,7 @@ export async function runEvaluate(s: EvaluateSettings = DEFAULT_EVALUATE, progre
       components: reference.k,
       nullQuantiles: Object.fromEntries(MEASURES.map((m) => [m, { q50: q(m, 0.5), q95: q(m, 0.95), q99: q(m, 0.99) }])) as DimensionResult['nullQuantiles'],
       thresholds,
+      effectiveMeasures: nullDist.effectiveMeasures,
       falseAlarms: {
         evaluations,
         fired,
@@ -412,19 +414,19 @@ export function formatEvaluate(r: EvaluateResult): string {
   const lines: string[] = [];
   lines.push(
     `W=${s.windowSamples} records per window, reference fitted on ${s.referenceSamples}, K ${s.mixture.components.min}–${s.mixture.components.max} (${s.mixture.covarianceType}), ` +
-      `null B=${s.replicates}; level α=${s.alpha} per evaluation (klaxon: α/3 per measure; KS: Bonferroni over d features); fixed KL(ref‖win) ≥ ${s.fixedKlNats} nats.`,
+      `null B=${s.replicates}; level α=${s.alpha} per evaluation (klaxon: α/M_eff per measure, M_eff the effective number of measures from the null; KS: Bonferroni over d features); fixed KL(ref‖win) ≥ ${s.fixedKlNats} nats.`,
   );
   lines.push('');
   lines.push('### False alarms without drift (independent windows)');
   lines.push('');
-  lines.push('| d | K | evaluations | klaxon | KS+Bonferroni | fixed KL | 99% interval for α | hysteresis raises (raiseAfter ' + s.raiseAfter + ', level) | target rate ' + s.rateTarget + '/eval: expected, 99% interval | null JS q50 / q95 / q99 (nats) |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| d | K | M_eff | evaluations | klaxon | KS+Bonferroni | fixed KL | 99% interval for α | hysteresis raises (raiseAfter ' + s.raiseAfter + ', level) | target rate ' + s.rateTarget + '/eval: expected, 99% interval | null JS q50 / q95 / q99 (nats) |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const d of r.dims) {
     const f = d.falseAlarms;
     const pct = (x: number): string => `${x} (${((100 * x) / f.evaluations).toFixed(1)}%)`;
     const nq = d.nullQuantiles.js;
     lines.push(
-      `| ${d.d} | ${d.components} | ${f.evaluations} | ${pct(f.fired.klaxon)} | ${pct(f.fired.ks_bonferroni)} | ${pct(f.fired.fixed_kl)} | [${f.interval99[0]}, ${f.interval99[1]}] | ${f.raises} (α=${f.raiseLevel.toFixed(3)}) | ${f.raisesExpected.toFixed(1)}, [${f.raisesInterval99[0]}, ${f.raisesInterval99[1]}] | ${nq.q50.toFixed(4)} / ${nq.q95.toFixed(4)} / ${nq.q99.toFixed(4)} |`,
+      `| ${d.d} | ${d.components} | ${d.effectiveMeasures.toFixed(2)} | ${f.evaluations} | ${pct(f.fired.klaxon)} | ${pct(f.fired.ks_bonferroni)} | ${pct(f.fired.fixed_kl)} | [${f.interval99[0]}, ${f.interval99[1]}] | ${f.raises} (α=${f.raiseLevel.toFixed(3)}) | ${f.raisesExpected.toFixed(1)}, [${f.raisesInterval99[0]}, ${f.raisesInterval99[1]}] | ${nq.q50.toFixed(4)} / ${nq.q95.toFixed(4)} / ${nq.q99.toFixed(4)} |`,
     );
   }
   lines.push('');

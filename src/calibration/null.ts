@@ -2,6 +2,7 @@ import type { Gmm } from '../gmm/model.js';
 import { meanLogLikelihood } from '../gmm/logpdf.js';
 import { sample } from '../gmm/sample.js';
 import { createRng } from '../math/rng.js';
+import { symmetricEigen } from '../math/symmetric-eigen.js';
 import { estimate, isUsable, type EstimatorSettings } from '../stream/estimate.js';
 import { WindowFitter, type MixtureSettings, type Yield } from '../stream/refit.js';
 import { MEASURES, type Measure } from '../stream/view.js';
@@ -25,6 +26,13 @@ export interface NullDistribution {
   /** Samples per replicate: the rows a live window fit uses. */
   windowSamples: number;
   values: Record<Measure, Float64Array>;
+  /**
+   * How many independent tests the three measures amount to under no drift (1 to 3): they
+   * rise and fall together, so splitting a level three ways would be needlessly strict.
+   * Nyholt's (2004) M_eff = 1 + (M − 1)(1 − Var(λ)/M) from the eigenvalues λ of the
+   * replicates' rank-correlation matrix.
+   */
+  effectiveMeasures: number;
 }
 
 export interface NullSettings {
@@ -126,7 +134,42 @@ export async function bootstrapNull(
   const B = s.replicates - failures;
   if (B < Math.max(10, s.replicates / 2)) throw new Error(`null bootstrap: ${failures} of ${s.replicates} replicates failed to fit`);
   const values = Object.fromEntries(MEASURES.map((m) => [m, Float64Array.from(cols[m]).sort()])) as Record<Measure, Float64Array>;
-  return { replicates: B, windowSamples: s.windowSamples, values };
+  return { replicates: B, windowSamples: s.windowSamples, values, effectiveMeasures: effectiveTests(MEASURES.map((m) => cols[m])) };
+}
+
+function ranks(x: number[]): Float64Array {
+  const idx = x.map((_, i) => i).sort((a, b) => x[a]! - x[b]!);
+  const r = new Float64Array(x.length);
+  idx.forEach((i, k) => (r[i] = k));
+  return r;
+}
+
+/** Nyholt's effective number of tests among the columns, from their Spearman correlations. */
+export function effectiveTests(columns: number[][]): number {
+  const M = columns.length;
+  const n = columns[0]?.length ?? 0;
+  if (M < 2 || n < 3) return M;
+  const R = columns.map((c) => {
+    const r = ranks(c);
+    const mean = (n - 1) / 2;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (r[i]! - mean) ** 2;
+    return r.map((v) => (v - mean) / Math.sqrt(ss));
+  });
+  const C = new Float64Array(M * M);
+  for (let a = 0; a < M; a++) {
+    for (let b = 0; b < M; b++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += R[a]![i]! * R[b]![i]!;
+      C[a * M + b] = s;
+    }
+  }
+  const lambda = symmetricEigen(C, M).values;
+  let mean = 0;
+  for (const l of lambda) mean += l / M;
+  let v = 0;
+  for (const l of lambda) v += (l - mean) ** 2 / (M - 1);
+  return Math.min(M, Math.max(1, 1 + (M - 1) * (1 - v / M)));
 }
 
 // ---------------------------------------------------------------- reading the null
@@ -200,6 +243,7 @@ export function tailPValue(nullSorted: Float64Array, observed: number): number {
 export interface NullJson {
   replicates: number;
   windowSamples: number;
+  effectiveMeasures: number;
   values: Record<Measure, number[]>;
 }
 
@@ -207,6 +251,7 @@ export function nullToJson(n: NullDistribution): NullJson {
   return {
     replicates: n.replicates,
     windowSamples: n.windowSamples,
+    effectiveMeasures: n.effectiveMeasures,
     values: Object.fromEntries(MEASURES.map((m) => [m, Array.from(n.values[m])])) as Record<Measure, number[]>,
   };
 }
@@ -223,5 +268,6 @@ export function nullFromJson(json: unknown): NullDistribution | undefined {
     if (!Array.isArray(col) || col.length !== B || !col.every((v) => typeof v === 'number' && Number.isFinite(v))) return undefined;
     values[m] = Float64Array.from(col as number[]).sort();
   }
-  return { replicates: B!, windowSamples: raw.windowSamples!, values };
+  const m = Number(raw.effectiveMeasures);
+  return { replicates: B!, windowSamples: raw.windowSamples!, values, effectiveMeasures: m >= 1 && m <= MEASURES.length ? m : MEASURES.length };
 }
