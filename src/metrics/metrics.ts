@@ -99,17 +99,33 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
 
   new Gauge({
     name: 'klaxon_drift_alert',
-    help: 'Whether the stream is in drift alert at this severity (1) or not (0), after hysteresis.',
+    help: 'Whether the stream is in drift alert at this severity (1) or not (0), after hysteresis; held at 0 while the stream is muted.',
     labelNames: ['stream', 'severity'],
     registers: [registry],
     collect() {
       this.reset();
       for (const s of view.streams()) {
         if (!ready(s)) continue;
-        for (const severity of SEVERITIES) this.set({ stream: s.name, severity }, s.alert[severity] ? 1 : 0);
+        // Alert rules build on this gauge alone, so a mute must hold it at 0 whatever the view says.
+        for (const severity of SEVERITIES) this.set({ stream: s.name, severity }, s.alert[severity] && s.muted !== true ? 1 : 0);
       }
     },
   });
+
+  streamGauge(
+    registry,
+    view,
+    'klaxon_stream_muted',
+    'Whether an operator muted the stream (1) or not (0); a muted stream still exports its divergences, but its klaxon_drift_alert stays 0 until the mute ends.',
+    (s) => (s.muted === true ? 1 : 0),
+  );
+  streamGauge(
+    registry,
+    view,
+    'klaxon_reference_timestamp_seconds',
+    'Unix time when the current reference was set (fitted, loaded or re-baselined); absent while it is being collected.',
+    (s) => (s.referenceTimestampMs === undefined ? undefined : s.referenceTimestampMs / 1000),
+  );
 
   streamGauge(registry, view, 'klaxon_window_samples', 'Samples in the rolling window.', (s) => s.windowSamples);
   streamGauge(registry, view, 'klaxon_reference_samples', 'Samples the reference mixture was fitted on.', (s) => s.referenceSamples);

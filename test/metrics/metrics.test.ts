@@ -98,10 +98,34 @@ describe('createMetrics', () => {
       'klaxon_evaluation_interval_seconds',
       'klaxon_records_total',
       'klaxon_reference_samples',
+      // A mute may be set before the stream is ready, and shows at once.
+      'klaxon_stream_muted',
       'klaxon_stream_ready',
       'klaxon_window_samples',
     ]);
     expect(find(all, 'klaxon_stream_ready', { stream: 'w' })[0]?.value).toBe('0');
+    expect(find(all, 'klaxon_stream_muted', { stream: 'w' })[0]?.value).toBe('0');
+  });
+
+  it('exports the mute and the reference time, and holds the drift alert at 0 while muted', async () => {
+    const muted = oneDimStream('m');
+    muted.alert = { warning: true, critical: true };
+    muted.muted = true;
+    muted.mutedUntilMs = Date.now() + 3_600_000;
+    muted.referenceTimestampMs = 1_700_000_000_500;
+    const loud = oneDimStream('l');
+    loud.alert = { warning: true, critical: false };
+    const { all } = await scrape(new FakeView([muted, loud, warmingStream('w')]));
+    expect(find(all, 'klaxon_stream_muted', { stream: 'm' })[0]?.value).toBe('1');
+    expect(find(all, 'klaxon_stream_muted', { stream: 'l' })[0]?.value).toBe('0');
+    // The divergences of a muted stream are still there; only the alert is held.
+    expect(find(all, 'klaxon_divergence_nats', { stream: 'm' })).toHaveLength(3);
+    expect(find(all, 'klaxon_drift_alert', { stream: 'm' }).map((s) => s.value)).toEqual(['0', '0']);
+    expect(find(all, 'klaxon_drift_alert', { stream: 'l', severity: 'warning' })[0]?.value).toBe('1');
+    expect(find(all, 'klaxon_reference_timestamp_seconds', { stream: 'm' })[0]?.value).toBe('1700000000.5');
+    // No reference yet, no timestamp: never a made-up 0.
+    expect(find(all, 'klaxon_reference_timestamp_seconds', { stream: 'l' })).toHaveLength(0);
+    expect(find(all, 'klaxon_reference_timestamp_seconds', { stream: 'w' })).toHaveLength(0);
   });
 
   it('never exports NaN, and skips infinite estimates', async () => {
