@@ -22,6 +22,8 @@ export interface MonitorOptions {
   estimator?: EstimatorSettings;
   /** Evaluations kept per stream for the status page. Default 60. */
   historyLength?: number;
+  /** Bootstrap replicates of each reference's no-drift null (see `calibration/`); 0 turns calibration off. Default 200. */
+  calibrationReplicates?: number;
   /** Whether the source is connected, for `isReady()`. */
   sourceConnected?: () => boolean;
 }
@@ -105,6 +107,7 @@ export class Monitor implements MonitorView, MonitorControl {
       estimator: options.estimator ?? DEFAULT_ESTIMATOR,
       stateDir: options.stateDir ?? path.resolve('.klaxon-state'),
       historyLength: options.historyLength ?? 60,
+      ...(options.calibrationReplicates === undefined ? {} : { calibrationReplicates: options.calibrationReplicates }),
       scratch: (n: number): Float64Array => {
         if (this.scratchBuffer.length < n) this.scratchBuffer = new Float64Array(n);
         return this.scratchBuffer;

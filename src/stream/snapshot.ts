@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { nullFromJson, nullToJson, type NullDistribution, type NullJson } from '../calibration/null.js';
 import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
 import type { Gmm } from '../gmm/model.js';
 
@@ -17,6 +18,8 @@ export interface ReferenceSnapshot {
    * is restored whatever the stream's reference policy, not only under `snapshot`.
    */
   setBy?: 'operator' | undefined;
+  /** The reference's bootstrap null, once computed: kept with it so that a restart does not redo it. */
+  null?: NullDistribution | undefined;
 }
 
 interface SnapshotFile {
@@ -28,6 +31,7 @@ interface SnapshotFile {
   createdAtMs: number;
   model: GmmJson;
   setBy?: 'operator';
+  null?: NullJson;
 }
 
 /** Stream names are label-safe, hence file-name-safe too. */
@@ -63,6 +67,8 @@ export function snapshotFromJson(json: unknown, stream: string, where: string): 
     createdAtMs: Number(raw.createdAtMs) || 0,
     model: gmmFromJson(raw.model),
     ...(raw.setBy === 'operator' ? { setBy: 'operator' as const } : {}),
+    // An unreadable null is not fatal: it is recomputed.
+    ...(raw.null === undefined ? {} : { null: nullFromJson(raw.null) }),
   };
 }
 
@@ -86,6 +92,7 @@ export function snapshotToJson(snap: ReferenceSnapshot): object {
     createdAtMs: snap.createdAtMs,
     model: gmmToJson(snap.model),
     ...(snap.setBy === 'operator' ? { setBy: 'operator' as const } : {}),
+    ...(snap.null === undefined ? {} : { null: nullToJson(snap.null) }),
   };
   return body;
 }

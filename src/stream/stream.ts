@@ -1,4 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
+import type { NullDistribution } from '../calibration/null.js';
+import type { ThresholdSpec } from '../calibration/rate.js';
+import { StreamCalibration, type CalibrationContext } from '../calibration/stream-calibration.js';
+import { whatMoved, type Move } from '../calibration/what-moved.js';
 import type { StreamConfig } from '../config/types.js';
 import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
 import type { Gmm } from '../gmm/model.js';
@@ -17,6 +21,7 @@ import {
   type Estimate,
   type Evaluation,
   type MonitorObserver,
+  type Measure,
   type Severity,
   type StreamPhase,
   type StreamView,
@@ -57,7 +62,12 @@ export interface StreamDeps {
   historyLength: number;
   /** Row-major scratch of at least `n` values, shared by streams (they are processed one at a time). */
   scratch(n: number): Float64Array;
+  /** Bootstrap replicates of each reference's no-drift null, computed in the background; 0 turns calibration off. Default 200. */
+  calibrationReplicates?: number;
 }
+
+/** Calibrated thresholds per measure and severity, where the configuration has them (rates or p-values). */
+type CalibratedSpecs = Partial<Record<Measure, Partial<Record<Severity, ThresholdSpec>>>>;
 
 /**
  * Everything klaxon knows about one stream: its window, its reference and window mixtures,
@@ -72,6 +82,8 @@ export class StreamState {
   private readonly fitter: WindowFitter;
   private readonly detectors: Record<Severity, HysteresisDetector>;
   private readonly history: EvaluationHistory;
+  /** The reference's no-drift null and what follows from it: p-values, calibrated thresholds. */
+  readonly calibration: StreamCalibration;
 
   private reference: Gmm | undefined;
   private referenceJson: GmmJson | undefined;
@@ -126,6 +138,7 @@ export class StreamState {
       critical: new HysteresisDetector({ threshold: 1, raiseAfter, clearAfter }),
     };
     this.history = new EvaluationHistory(deps.historyLength);
+    this.calibration = new StreamCalibration({ replicates: Math.max(10, deps.calibrationReplicates ?? 200) });
   }
 
   get name(): string {
@@ -163,7 +176,7 @@ export class StreamState {
       try {
         const snap = await loadSnapshot(this.deps.stateDir, this.name);
         if (snap && snap.fields.join('\0') === this.config.fields.join('\0') && snap.model.d === this.dimension) {
-          this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs);
+          this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs, snap.null);
           this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from snapshot');
           return;
         }
@@ -176,7 +189,13 @@ export class StreamState {
     this.collecting = { buffer: new Float64Array(m * this.dimension), n: ref.n, m, count: 0, kept: 0 };
   }
 
-  private setReference(model: Gmm, samples: number, meanLogLik?: number, createdAtMs = this.deps.clock.now()): void {
+  private setReference(
+    model: Gmm,
+    samples: number,
+    meanLogLik?: number,
+    createdAtMs = this.deps.clock.now(),
+    nullDist?: NullDistribution,
+  ): void {
     if (model.d !== this.dimension) {
       throw new Error(`stream ${this.name}: the reference model has d=${model.d} but the stream has ${this.dimension} fields`);
     }
@@ -187,6 +206,74 @@ export class StreamState {
     this.referenceCreatedAtMs = createdAtMs;
     this.referenceSetBy = undefined;
     this.collecting = undefined;
+    this.calibrate(nullDist);
+  }
+
+  // ---------------------------------------------------------------- calibration
+
+  /** Rows a window fit uses, which the null must be computed for. */
+  private windowRows(): number {
+    return Math.min(this.config.window.size, this.config.fit.maxSamples);
+  }
+
+  /**
+   * Adopts the null kept with the reference, or bootstraps one in the background, yielding to
+   * the event loop between fits and estimates; a reference kept in a snapshot is saved again
+   * with its null, so a restart does not redo it.
+   */
+  private calibrate(kept: NullDistribution | undefined): void {
+    this.calibration.reset();
+    if ((this.deps.calibrationReplicates ?? 200) <= 0 || this.reference === undefined) return;
+    if (kept !== undefined && this.calibration.adopt(kept, this.windowRows())) return;
+    const reference = this.reference;
+    const settings = {
+      windowSamples: this.windowRows(),
+      referenceSamples: Math.min(this.referenceSamples, this.config.fit.maxSamples),
+      mixture: this.mixture,
+      estimator: this.deps.estimator,
+      seed: `${this.name}:null:${this.referenceCreatedAtMs}`,
+    };
+    void this.calibration.start(reference, this.referenceLogLik, settings, yieldImmediate).then(async (n) => {
+      if (n === undefined) {
+        if (this.calibration.status === 'failed') this.deps.logger.warn({ stream: this.name }, 'null bootstrap failed; thresholds stay in nats');
+        return;
+      }
+      this.deps.logger.info({ stream: this.name, replicates: n.replicates, windowSamples: n.windowSamples }, 'no-drift null computed');
+      const snap = this.referenceSnapshot();
+      const keep = this.config.reference.policy === 'snapshot' || this.referenceSetBy === 'operator';
+      if (snap === undefined || !keep || this.reference !== reference) return;
+      try {
+        await saveSnapshot(this.deps.stateDir, snap);
+      } catch (err) {
+        this.deps.logger.warn({ stream: this.name, err }, 'cannot save the null with the reference snapshot; it will be recomputed after a restart');
+      }
+    });
+  }
+
+  private calibratedSpecs(): CalibratedSpecs {
+    return (this.config as StreamConfig & { calibratedThresholds?: CalibratedSpecs }).calibratedThresholds ?? {};
+  }
+
+  private calibrationContext(): CalibrationContext {
+    return {
+      evaluationIntervalSeconds: this.config.evaluationIntervalSeconds,
+      raiseAfter: this.config.hysteresis.raiseAfter,
+      windowRecords: this.windowRows(),
+    };
+  }
+
+  /** Per measure, this severity's threshold in nats: calibrated where configured and the null is in, else as configured. */
+  private thresholdsFor(sev: Severity): Partial<Record<Measure, number>> {
+    const specs = this.calibratedSpecs();
+    const calibrated = MEASURES.filter((m) => specs[m]?.[sev] !== undefined);
+    const out: Partial<Record<Measure, number>> = {};
+    for (const m of MEASURES) {
+      const spec = specs[m]?.[sev];
+      const t = spec === undefined ? undefined : this.calibration.thresholdNats(m, spec, this.calibrationContext(), calibrated.length)?.nats;
+      const nats = t ?? this.config.thresholds[m]?.[sev];
+      if (nats !== undefined) out[m] = nats;
+    }
+    return out;
   }
 
   /**
@@ -213,7 +300,7 @@ export class StreamState {
       this.deps.logger.info({ stream: this.name }, 'the reference file is newer than the last re-baseline; using the file');
       return false;
     }
-    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs);
+    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs, snap.null);
     this.referenceSetBy = 'operator';
     this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 're-baselined reference restored');
     return true;
@@ -246,6 +333,7 @@ export class StreamState {
       createdAtMs: this.referenceCreatedAtMs,
       model: this.reference,
       ...(this.referenceSetBy === undefined ? {} : { setBy: this.referenceSetBy }),
+      ...(this.calibration.null === undefined ? {} : { null: this.calibration.null }),
     };
   }
 
@@ -256,7 +344,7 @@ export class StreamState {
   restoreReference(snap: ReferenceSnapshot): boolean {
     if (this.reference !== undefined) return false;
     if (snap.fields.join('\0') !== this.config.fields.join('\0') || snap.model.d !== this.dimension) return false;
-    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs);
+    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs, snap.null);
     this.referenceSetBy = snap.setBy;
     this.referenceFrom.clear();
     this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from checkpoint');
@@ -580,8 +668,9 @@ export class StreamState {
   private updateAlerts(divergences: Evaluation['divergences']): void {
     for (const sev of SEVERITIES) {
       let worst = NaN;
+      const thresholds = this.thresholdsFor(sev);
       for (const m of MEASURES) {
-        const t = this.config.thresholds[m]?.[sev];
+        const t = thresholds[m];
         if (t === undefined) continue;
         const r = divergences[m].value / t;
         if (!(r <= worst)) worst = r;
@@ -615,6 +704,14 @@ export class StreamState {
     if (model && this.windowJson === undefined) this.windowJson = gmmToJson(model);
     const history = this.history;
     const muted = this.isMuted(this.deps.clock.now());
+    const reference = this.reference;
+    const last = this.last;
+    const calibration = this.calibration.view(
+      last ? (Object.fromEntries(MEASURES.map((m) => [m, last.divergences[m].value])) as Record<Measure, number>) : undefined,
+      this.calibratedSpecs(),
+      this.calibrationContext(),
+    );
+    let moved: Move[] | undefined;
     return {
       name: c.name,
       topic: c.topic,
@@ -640,6 +737,12 @@ export class StreamState {
       // Built only when read: metrics scrape every stream's view several times per scrape.
       get history(): Evaluation[] {
         return history.toArray();
+      },
+      calibration,
+      // Built only when read, and once per view.
+      get whatMoved(): Move[] | undefined {
+        if (reference === undefined || model === undefined) return undefined;
+        return (moved ??= whatMoved(reference, model));
       },
     };
   }

@@ -1,3 +1,5 @@
+import type { CalibrationView } from '../calibration/stream-calibration.js';
+import type { Move } from '../calibration/what-moved.js';
 import type { GmmJson } from '../gmm/json.js';
 
 /**
@@ -61,6 +63,13 @@ export interface StreamView {
   window: GmmJson | undefined;
   /** Recent evaluations, oldest first, bounded in length. */
   history: Evaluation[];
+  /**
+   * The stream against its own no-drift noise: the bootstrap null's status, p-values of the
+   * last evaluation, null quantiles, calibrated thresholds. Absent from views that know none.
+   */
+  calibration?: CalibrationView;
+  /** Which components account for the divergence, largest first; absent before a window mixture. */
+  whatMoved?: Move[];
 }
 
 export interface RejectCount {
