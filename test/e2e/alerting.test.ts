@@ -52,8 +52,6 @@ const ALERT_DEADLINE_MS = 120_000;
  */
 const NOT_EXPORTED_YET: Readonly<Record<string, string>> = {
   klaxon_drift_pvalue: 'the calibrated p-value of "no drift" is not exported by src/metrics yet',
-  klaxon_stream_muted: 'muting streams is not implemented yet',
-  klaxon_reference_timestamp_seconds: 'the time the reference was set is not exported yet',
   klaxon_kafka_consumer_lag: 'only a Kafka source exports it',
 };
 
