@@ -19,6 +19,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Replaces the configured source (tests, embedding). */
   source?: Source;
+  /** Where the operator API token is read from (`http.apiTokenEnv`); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface App {
@@ -72,6 +74,10 @@ export async function startApp(options: AppOptions): Promise<App> {
       host: config.http.host,
       port: config.http.port,
       logger: logger.child({ component: 'http' }),
+      control: monitor,
+      apiToken: (options.env ?? process.env)[config.http.apiTokenEnv],
+      apiTokenEnv: config.http.apiTokenEnv,
+      tls: config.http.tls,
     });
     cleanups.push(() => server.close());
     monitor.start();
@@ -88,6 +94,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       source: config.source.type,
       streams: config.streams.map((s) => s.name),
       http: `${config.http.host}:${server.port}`,
+      protocol: server.protocol,
     },
     'klaxon started',
   );

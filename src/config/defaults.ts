@@ -31,7 +31,7 @@ export function defaultMinSamples(windowSize: number): number {
 }
 
 export const DEFAULT_DEMO = { seed: 'klaxon', rate: 200, driftAfterSeconds: 60, malformedFraction: 0.002 } as const;
-export const DEFAULT_HTTP = { host: '0.0.0.0', port: 9464 } as const;
+export const DEFAULT_HTTP = { host: '0.0.0.0', port: 9464, apiTokenEnv: 'KLAXON_API_TOKEN' } as const;
 export const DEFAULT_STATE_DIR = '.klaxon-state';
 
 /** JS never exceeds ln 2; a threshold above it could never fire. */

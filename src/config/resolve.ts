@@ -23,7 +23,7 @@ export interface ParseOptions {
   file?: string;
 }
 
-const SECRET_KEY = /^(password|passwd|secret|token|api[_-]?key|private[_-]?key|sasl[_-]?password)$/i;
+const SECRET_KEY = /^(password|passwd|secret|token|api[_-]?token|api[_-]?key|private[_-]?key|sasl[_-]?password)$/i;
 
 /** Secrets never live in the file: find inline ones, and drop them so zod does not also call them unknown. */
 function stripSecrets(v: unknown, at: PropertyKey[], issues: ConfigIssue[]): unknown {
@@ -90,7 +90,12 @@ function resolve(raw: RawConfig, options: ParseOptions, issues: ConfigIssue[]): 
   const source = resolveSource(raw, streams, options.env ?? process.env, abs, issues);
   return {
     source,
-    http: { host: raw.http?.host ?? DEFAULT_HTTP.host, port: raw.http?.port ?? DEFAULT_HTTP.port },
+    http: {
+      host: raw.http?.host ?? DEFAULT_HTTP.host,
+      port: raw.http?.port ?? DEFAULT_HTTP.port,
+      apiTokenEnv: raw.http?.apiTokenEnv ?? DEFAULT_HTTP.apiTokenEnv,
+      tls: raw.http?.tls ? { certFile: abs(raw.http.tls.certFile), keyFile: abs(raw.http.tls.keyFile) } : undefined,
+    },
     log: { level: raw.log?.level ?? 'info' },
     stateDir: raw.stateDir !== undefined ? abs(raw.stateDir) : path.resolve(DEFAULT_STATE_DIR),
     streams,

@@ -175,6 +175,10 @@ export const configSchema = z.strictObject({
         .min(0, { error: 'must be a port number (0..65535)' })
         .max(65535, { error: 'must be a port number (0..65535)' })
         .optional(),
+      /** The environment variable holding the operator API token (never the token itself). */
+      apiTokenEnv: nonEmpty.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }).optional(),
+      /** Serve HTTPS with this certificate chain and private key (PEM files). */
+      tls: z.strictObject({ certFile: nonEmpty, keyFile: nonEmpty }).optional(),
     })
     .optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional() }).optional(),

@@ -69,6 +69,13 @@ export interface KafkaSourceConfig {
 export interface HttpConfig {
   host: string;
   port: number;
+  /**
+   * The environment variable holding the bearer token of the operator controls (re-baseline,
+   * mute); when it is unset or empty they are switched off. Default KLAXON_API_TOKEN.
+   */
+  apiTokenEnv: string;
+  /** Certificate chain and private key (PEM files, absolute paths) to serve HTTPS; undefined serves HTTP. */
+  tls: { certFile: string; keyFile: string } | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -20,6 +20,9 @@ export interface StreamJson {
   lastEvaluation: EvaluationJson | null;
   thresholds: Partial<Record<Measure, Partial<Record<Severity, number | null>>>>;
   alert: Record<Severity, boolean>;
+  muted: boolean;
+  mutedUntilMs: number | null;
+  referenceTimestampMs: number | null;
   reference: GmmJson | null;
   window: GmmJson | null;
   history: EvaluationJson[];
@@ -67,6 +70,9 @@ export function streamJson(s: StreamView): StreamJson {
     lastEvaluation: s.lastEvaluation ? evaluationJson(s.lastEvaluation) : null,
     thresholds,
     alert: { warning: s.alert.warning, critical: s.alert.critical },
+    muted: s.muted === true,
+    mutedUntilMs: s.muted === true && s.mutedUntilMs !== undefined ? finite(s.mutedUntilMs) : null,
+    referenceTimestampMs: s.referenceTimestampMs === undefined ? null : finite(s.referenceTimestampMs),
     reference: s.reference ?? null,
     window: s.window ?? null,
     history: s.history.map(evaluationJson),

@@ -21,7 +21,7 @@ describe('parseConfig defaults', () => {
   it('needs only a stream name and its fields', () => {
     const c = parseConfig(minimal);
     expect(c.source).toEqual({ type: 'demo', seed: 'klaxon', rate: 200, driftAfterSeconds: 60, malformedFraction: 0.002 });
-    expect(c.http).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 9464, apiTokenEnv: 'KLAXON_API_TOKEN', tls: undefined });
     expect(c.log.level).toBe('info');
     expect(path.basename(c.stateDir)).toBe('.klaxon-state');
     const s = c.streams[0]!;
@@ -147,6 +147,17 @@ describe('parseConfig errors name the key and what is wrong', () => {
     expect(msgs).toContain('source.sasl.password: inline secrets are not allowed');
     expect(msgs).toContain('passwordEnv');
     expect(msgs).not.toContain('hunter2');
+  });
+
+  it('takes the operator API token only by environment variable name, and TLS files relative to the config', () => {
+    const inline = problems({ http: { apiToken: 's3cret-token' }, ...minimal }).join('\n');
+    expect(inline).toContain('http.apiToken: inline secrets are not allowed');
+    expect(inline).toContain('apiTokenEnv');
+    expect(inline).not.toContain('s3cret-token');
+    expect(problems({ http: { apiTokenEnv: 'not a name' }, ...minimal })).toEqual(['http.apiTokenEnv: must be an environment variable name']);
+    const c = parseConfig({ http: { apiTokenEnv: 'OPS_TOKEN', tls: { certFile: 'tls/cert.pem', keyFile: '/etc/klaxon/key.pem' } }, ...minimal }, { baseDir: '/srv/klaxon' });
+    expect(c.http).toMatchObject({ apiTokenEnv: 'OPS_TOKEN', tls: { certFile: '/srv/klaxon/tls/cert.pem', keyFile: '/etc/klaxon/key.pem' } });
+    expect(problems({ http: { tls: { certFile: 'c.pem' } }, ...minimal })[0]).toMatch(/^http\.tls\.keyFile: is required/);
   });
 
   it('requires the named secret to be in the environment', () => {
