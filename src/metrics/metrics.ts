@@ -90,8 +90,41 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
         if (!ready(s)) continue;
         for (const measure of MEASURES) {
           for (const severity of SEVERITIES) {
-            setIfFinite(this, { stream: s.name, measure, severity }, s.thresholds[measure]?.[severity]);
+            // A calibrated threshold (a false-alarm rate or p-value) shows as the nats it resolved to.
+            const t = s.calibration?.thresholds[measure]?.[severity]?.nats ?? s.thresholds[measure]?.[severity];
+            setIfFinite(this, { stream: s.name, measure, severity }, t);
           }
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'klaxon_drift_pvalue',
+    help: "Empirical p-value of the latest divergence against the stream's no-drift null, (1 + #{null >= observed}) / (B + 1); absent until the null is computed.",
+    labelNames: ['stream', 'measure'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        if (!ready(s)) continue;
+        for (const measure of MEASURES) setIfFinite(this, { stream: s.name, measure }, s.calibration?.pValues[measure]);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'klaxon_divergence_null_quantile_nats',
+    help: "Quantile (0.5, 0.95, 0.99) of a divergence under no drift, from the stream's bootstrap null, in nats: the noise floor of the window fit.",
+    labelNames: ['stream', 'measure', 'quantile'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        const q = s.calibration?.quantiles;
+        if (!q) continue;
+        for (const measure of MEASURES) {
+          for (const [quantile, v] of Object.entries(q[measure] ?? {})) setIfFinite(this, { stream: s.name, measure, quantile }, v);
         }
       }
     },
