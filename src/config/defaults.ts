@@ -16,6 +16,15 @@ export const DEFAULT_THRESHOLDS: Record<Measure, Record<Severity, number>> = {
   js: { warning: 0.05, critical: 0.1 },
 };
 
+/**
+ * Where a stream configures nothing for JS, its alerts are calibrated against its own no-drift
+ * null: one false warning per 30 days and one false critical per year, per stream. The nats
+ * above apply until the null is computed (seconds after the reference is set).
+ */
+export const DEFAULT_CALIBRATED_THRESHOLDS: Partial<Record<Measure, Record<Severity, { meanDaysBetweenFalseAlarms: number }>>> = {
+  js: { warning: { meanDaysBetweenFalseAlarms: 30 }, critical: { meanDaysBetweenFalseAlarms: 365 } },
+};
+
 export const DEFAULT_STREAM = {
   components: { min: 1, max: 5 },
   covarianceType: 'full',

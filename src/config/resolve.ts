@@ -1,10 +1,12 @@
 import path from 'node:path';
+import type { ThresholdLevel } from '../calibration/config.js';
 import { MEASURES, SEVERITIES, type Measure, type Severity } from '../stream/view.js';
 import {
   DEFAULT_DEMO,
   DEFAULT_HTTP,
   DEFAULT_STATE_DIR,
   DEFAULT_STREAM,
+  DEFAULT_CALIBRATED_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   JS_MAX,
   defaultMinSamples,
@@ -237,6 +239,7 @@ function resolveStream(
     refitIntervalSeconds,
     evaluationIntervalSeconds,
     thresholds: resolveThresholds(s.thresholds, d.thresholds, at, issues),
+    calibratedThresholds: resolveCalibrated(s.thresholds, d.thresholds),
     hysteresis: {
       raiseAfter: s.hysteresis?.raiseAfter ?? d.hysteresis?.raiseAfter ?? DEFAULT_STREAM.hysteresis.raiseAfter,
       clearAfter: s.hysteresis?.clearAfter ?? d.hysteresis?.clearAfter ?? DEFAULT_STREAM.hysteresis.clearAfter,
@@ -257,14 +260,11 @@ function resolveThresholds(
   const out: StreamConfig['thresholds'] = {};
   for (const m of MEASURES) {
     const pick = (sev: Severity): number | undefined => {
-      for (const layer of [own, defaults]) {
-        const pair = layer?.[m];
-        if (pair === null) return undefined;
-        const v = pair?.[sev];
-        if (v === null) return undefined;
-        if (v !== undefined) return v;
-      }
-      return DEFAULT_THRESHOLDS[m][sev];
+      const v = configured(own, defaults, m, sev);
+      if (v === null) return undefined;
+      if (v === undefined) return DEFAULT_THRESHOLDS[m][sev];
+      // A calibrated threshold keeps the built-in nats as its fallback until the null is in.
+      return typeof v === 'number' ? v : 'nats' in v ? v.nats : DEFAULT_THRESHOLDS[m][sev];
     };
     const levels: Partial<Record<Severity, number>> = {};
     for (const sev of SEVERITIES) {
@@ -273,6 +273,30 @@ function resolveThresholds(
     }
     checkLevels(m, levels, at, issues);
     if (Object.keys(levels).length > 0) out[m] = levels;
+  }
+  return out;
+}
+
+/** The stream's setting, else the defaults' section's; null when switched off, undefined when neither says. */
+function configured(own: RawThresholds, defaults: RawThresholds, m: Measure, sev: Severity): ThresholdLevel | null | undefined {
+  for (const layer of [own, defaults]) {
+    const pair = layer?.[m];
+    if (pair === null) return null;
+    const v = pair?.[sev];
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** Thresholds given as a p-value or a false-alarm rate; JS defaults to calibrated where nothing is configured. */
+function resolveCalibrated(own: RawThresholds, defaults: RawThresholds): NonNullable<StreamConfig['calibratedThresholds']> {
+  const out: NonNullable<StreamConfig['calibratedThresholds']> = {};
+  for (const m of MEASURES) {
+    for (const sev of SEVERITIES) {
+      const v = configured(own, defaults, m, sev);
+      const spec = v === undefined ? DEFAULT_CALIBRATED_THRESHOLDS[m]?.[sev] : v === null || typeof v === 'number' || 'nats' in v ? undefined : v;
+      if (spec !== undefined) (out[m] ??= {})[sev] = spec;
+    }
   }
   return out;
 }

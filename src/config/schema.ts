@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { thresholdLevel } from '../calibration/config.js';
 import { COVARIANCE_TYPES } from '../gmm/model.js';
 import { MEASURES, SEVERITIES } from '../stream/view.js';
 import { parseDuration } from './duration.js';
@@ -38,10 +39,11 @@ const fieldPath = nonEmpty.regex(FIELD_PATH, {
   error: 'must be a dotted JSON field path such as "payload.amount" (no spaces, no empty segments)',
 });
 
+/** Nats, or calibrated against the stream's own no-drift null: `{ falseAlarmsPerDay }`, `{ pvalue }`, … */
 const thresholdPair = z
   .strictObject({
-    warning: positive.nullable().optional(),
-    critical: positive.nullable().optional(),
+    warning: thresholdLevel.nullable().optional(),
+    critical: thresholdLevel.nullable().optional(),
   })
   .nullable();
 

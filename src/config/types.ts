@@ -124,6 +124,15 @@ export interface StreamConfig {
   evaluationIntervalSeconds: number;
   /** Nats, per measure and severity; a disabled one is absent. */
   thresholds: Partial<Record<Measure, Partial<Record<Severity, number>>>>;
+  /**
+   * Thresholds calibrated against the stream's bootstrap null, per measure and severity: a
+   * per-evaluation p-value level or a false-alarm rate. Until the null is computed, the
+   * measure falls back to `thresholds` (nats). Absent: none.
+   */
+  calibratedThresholds?: Partial<Record<Measure, Partial<Record<Severity, CalibratedThreshold>>>>;
   hysteresis: { raiseAfter: number; clearAfter: number };
   fit: FitConfig;
 }
+
+/** A threshold calibrated against the stream's no-drift null (see `calibration/rate.ts`). */
+export type CalibratedThreshold = { pvalue: number } | { falseAlarmsPerDay: number } | { meanDaysBetweenFalseAlarms: number };

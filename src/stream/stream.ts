@@ -251,7 +251,7 @@ export class StreamState {
   }
 
   private calibratedSpecs(): CalibratedSpecs {
-    return (this.config as StreamConfig & { calibratedThresholds?: CalibratedSpecs }).calibratedThresholds ?? {};
+    return this.config.calibratedThresholds ?? {};
   }
 
   private calibrationContext(): CalibrationContext {
