@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { addDivergenceCommands } from './cli/divergence.js';
 import { addFitCommand } from './cli/fit.js';
+import { addOperatorCommands } from './cli/operator.js';
 import { addRunCommand } from './cli/run.js';
 
 /**
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   addRunCommand(program);
   addDivergenceCommands(program);
   addFitCommand(program);
+  addOperatorCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -36,7 +38,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     process.stderr.write(`klaxon: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
+    // Usage errors exit 2; a refusal by a klaxon server (RemoteError) says which code it wants.
+    const code = (err as { exitCode?: unknown } | null)?.exitCode;
+    process.exitCode = typeof code === 'number' ? code : 2;
   }
 }
 
