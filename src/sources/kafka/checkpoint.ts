@@ -12,6 +12,14 @@ export interface RestorableState {
   restoreReference(snapshot: ReferenceSnapshot): boolean;
 }
 
+/** Where a partition is replayed from (`offset`), taken when the group had committed `committed`. */
+export interface ReplayOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  committed: number;
+}
+
 /** The contents of the checkpoint topic: the latest value per key. */
 export interface Checkpoint {
   references: ReferenceSnapshot[];
@@ -132,7 +140,7 @@ export class CheckpointStore {
   }
 
   /** Writes the entries in one produce request (one record batch: all of it or none), acknowledged by all in-sync replicas. */
-  async write(references: readonly ReferenceSnapshot[], offsets: ReadonlyMap<string, { topic: string; partition: number; offset: number }>): Promise<void> {
+  async write(references: readonly ReferenceSnapshot[], offsets: ReadonlyMap<string, ReplayOffset>): Promise<void> {
     if (!this.connected) {
       await this.producer.connect();
       this.connected = true;
@@ -141,7 +149,13 @@ export class CheckpointStore {
       ...references.map((r) => ({ key: `${REFERENCE}${r.stream}`, value: JSON.stringify(snapshotToJson(r)) })),
       ...[...offsets.values()].map((o) => ({
         key: `${OFFSET}${o.topic}/${o.partition}`,
-        value: JSON.stringify({ version: 1, topic: o.topic, partition: o.partition, offset: String(o.offset) }),
+        value: JSON.stringify({
+          version: 1,
+          topic: o.topic,
+          partition: o.partition,
+          offset: String(o.offset),
+          committed: String(o.committed),
+        }),
       })),
     ];
     if (messages.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages });
@@ -162,6 +176,8 @@ export class CheckpointStore {
 export class Checkpointer {
   /** Per stream, the reference (by creation time) the topic is known to hold. */
   private readonly kept = new Map<string, number>();
+  /** The offsets last written, to skip a checkpoint that would change nothing. */
+  private lastOffsets = '';
 
   constructor(
     private readonly store: CheckpointStore,
@@ -188,17 +204,14 @@ export class Checkpointer {
    * where a replay must start: the oldest record in any window, or of the data of a reference
    * not yet kept; the committed offset itself when no stream holds any of its records.
    */
-  async write(committed: ReadonlyMap<string, { topic: string; partition: number; offset: number }>): Promise<void> {
+  async write(committed: ReadonlyMap<string, { topic: string; partition: number; offset: number }>): Promise<boolean> {
     const retention = this.state.retention();
     const references: ReferenceSnapshot[] = [];
-    const offsets = new Map<string, { topic: string; partition: number; offset: number }>(
-      [...committed].map(([k, v]) => [k, { ...v }]),
-    );
+    const offsets = new Map<string, ReplayOffset>([...committed].map(([k, v]) => [k, { ...v, committed: v.offset }]));
     const hold = (topic: string, partition: number, offset: number): void => {
-      const k = partitionKey(topic, partition);
-      const o = offsets.get(k);
-      if (o === undefined) offsets.set(k, { topic, partition, offset });
-      else if (offset < o.offset) o.offset = offset;
+      const o = offsets.get(partitionKey(topic, partition));
+      // A partition with nothing committed by this process has nothing to replay yet.
+      if (o !== undefined && offset < o.offset) o.offset = offset;
     };
     for (const s of retention) {
       const ref = s.reference;
@@ -207,7 +220,11 @@ export class Checkpointer {
       // A reference written now is kept from now: its data need not be replayable any more.
       if (ref === undefined) for (const p of s.referenceFrom) hold(p.topic, p.partition, p.offset);
     }
+    const key = JSON.stringify([...offsets.values()]);
+    if (references.length === 0 && key === this.lastOffsets) return false;
     await this.store.write(references, offsets);
     for (const r of references) this.kept.set(r.stream, r.createdAtMs);
+    this.lastOffsets = key;
+    return true;
   }
 }

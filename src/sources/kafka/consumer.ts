@@ -111,6 +111,7 @@ export class KafkaSource implements Source {
   private lastResponseMs = -Infinity;
   private inBatch = false;
   private lastCheckpointMs = -Infinity;
+  private checkpointing = false;
   private restored = false;
   private firstLook = true;
   /** Topics missing at start: once they appear they are read from their beginning. */
@@ -118,9 +119,11 @@ export class KafkaSource implements Source {
 
   /** Per partition: where the checkpoint says to replay from. */
   private retained = new Map<string, number>();
+  /** Resumes partitions paused while others replay. */
+  private readonly held: (() => void)[] = [];
   /** Per partition: records below this offset are a replay (the group had committed them). */
   private readonly replayUntil = new Map<string, bigint>();
-  /** Partitions whose first batch this process has seen. */
+  /** Partitions this process has been assigned at some point. */
   private readonly seen = new Set<string>();
   /** Per partition: the next offset the monitor has not yet been given. */
   private readonly applied = new Map<string, bigint>();
@@ -238,7 +241,8 @@ export class KafkaSource implements Source {
         },
       });
       this.consumer = consumer;
-      this.observe(consumer, ended, first);
+      this.held.length = 0; // pauses belonged to the last consumer
+      this.observe(consumer, ended, first, await this.groupOffsets(admin, topics));
       await consumer.connect();
       const early = topics.filter((t) => !this.lateTopics.has(t));
       const late = topics.filter((t) => this.lateTopics.has(t));
@@ -337,6 +341,7 @@ export class KafkaSource implements Source {
           nextLag = now + this.tuning.lagPollMs;
           await this.lag.poll(admin, subscribed, this.config.fromBeginning);
         }
+        await this.checkpoint(false);
         if (missing().length > 0 && now >= nextTopics) {
           nextTopics = now + this.tuning.topicPollMs;
           const existing = new Set(await admin.listTopics());
@@ -353,9 +358,10 @@ export class KafkaSource implements Source {
     }
   }
 
-  private observe(consumer: Consumer, ended: Deferred<SessionEnd>, first: Deferred<void>): void {
+  private observe(consumer: Consumer, ended: Deferred<SessionEnd>, first: Deferred<void>, groupOffsets: ReadonlyMap<string, bigint>): void {
     const log = this.deps.logger;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.replayAssigned(payload.memberAssignment, groupOffsets);
       this.setJoined(true);
       this.lastResponseMs = this.deps.clock.now();
       log?.info({ groupId: payload.groupId, assignment: payload.memberAssignment }, 'joined the kafka consumer group');
@@ -380,32 +386,57 @@ export class KafkaSource implements Source {
     if (messages.length === 0) return;
     const key = partitionKey(topic, partition);
     this.lastResponseMs = this.deps.clock.now();
-    if (!this.seen.has(key)) {
-      this.seen.add(key);
-      if (this.replayFrom(key, topic, partition, BigInt(messages[0]!.offset))) return;
+    if (this.replayUntil.size > 0 && !this.replayUntil.has(key)) {
+      // New records wait until every replay is done: the replayed ones are older, and windows
+      // must take them first. Nothing is resolved, so this batch is fetched again on resume.
+      this.held.push(p.pause());
+      return;
     }
     this.inBatch = true;
     try {
       await this.deliver(p, key, sink);
       await this.commit(p, key, topic, partition, BigInt(batch.highWatermark));
-      if (this.deps.clock.now() - this.lastCheckpointMs >= this.config.checkpointIntervalSeconds * 1000) await this.checkpoint(false);
     } finally {
       this.inBatch = false;
     }
+    await this.checkpoint(false);
   }
 
   /**
-   * On the first batch of a partition: when the checkpoint holds older records in windows,
-   * seek back to them; up to this batch's first offset (where the group had committed) they
-   * are a replay. True when it seeked (the batch is then stale).
+   * On the first assignment of a partition in this process: when the checkpoint says windows
+   * held records below the group's committed offset, seek back to them. Up to the committed
+   * offset they are a replay. Runs inside kafkajs' GROUP_JOIN event, before its first fetch.
    */
-  private replayFrom(key: string, topic: string, partition: number, firstOffset: bigint): boolean {
-    const from = this.retained.get(key);
-    if (from === undefined || BigInt(from) >= firstOffset) return false;
-    this.replayUntil.set(key, firstOffset);
-    this.deps.logger?.info({ topic, partition, from, to: firstOffset.toString() }, 'replaying to rebuild the windows');
-    this.consumer!.seek({ topic, partition, offset: String(from) });
-    return true;
+  private replayAssigned(assignment: Record<string, number[]>, groupOffsets: ReadonlyMap<string, bigint>): void {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const key = partitionKey(topic, partition);
+        if (this.replayUntil.has(key)) {
+          // A new session in the middle of a replay: carry on from where it stopped.
+          const from = this.applied.get(key) ?? BigInt(this.retained.get(key) ?? 0);
+          this.consumer!.seek({ topic, partition, offset: from.toString() });
+          continue;
+        }
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
+        const from = this.retained.get(key);
+        const until = groupOffsets.get(key);
+        if (from === undefined || until === undefined || BigInt(from) >= until) continue;
+        this.replayUntil.set(key, until);
+        this.deps.logger?.info({ topic, partition, from, to: until.toString() }, 'replaying to rebuild the windows');
+        this.consumer!.seek({ topic, partition, offset: String(from) });
+      }
+    }
+  }
+
+  /** The group's committed offsets (next offsets; none where it committed nothing). */
+  private async groupOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    if (this.retained.size === 0) return out;
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.config.groupId, topics: [...topics] })) {
+      for (const p of partitions) if (BigInt(p.offset) >= 0n) out.set(partitionKey(topic, p.partition), BigInt(p.offset));
+    }
+    return out;
   }
 
   /** Hands the batch to the monitor a chunk at a time; rejected records go to the dead-letter topic before the offset moves. */
@@ -448,6 +479,9 @@ export class KafkaSource implements Source {
         const after = BigInt(last) + 1n;
         if (after > next) this.applied.set(key, after);
         if (replayEnd >= 0n && after >= replayEnd && this.replayUntil.delete(key)) {
+          // The group had committed up to here: the state now stands where the last run left it.
+          if (!this.committed.has(key)) this.committed.set(key, { topic, partition, offset: Number(replayEnd) });
+          if (this.replayUntil.size === 0) for (const resume of this.held.splice(0)) resume();
           this.deps.logger?.info({ topic, partition, upTo: replayEnd.toString() }, 'windows rebuilt; consuming new records');
         }
       }
@@ -495,22 +529,27 @@ export class KafkaSource implements Source {
   }
 
   /**
-   * Writes a checkpoint when nothing applied is uncommitted and no partition is replaying:
-   * then the monitor's state is exactly the state at the committed offsets.
+   * Writes a checkpoint, at most every checkpointIntervalSeconds (`now` skips the wait), and
+   * only between batches, with nothing applied left uncommitted and no partition replaying:
+   * then the monitor's state is exactly its state at the committed offsets. Called after each
+   * batch and by the watcher (a reference fitted while no records arrive is kept too).
    */
-  private async checkpoint(final: boolean): Promise<void> {
-    if (!this.checkpointer || this.replayUntil.size > 0) return;
+  private async checkpoint(now: boolean): Promise<void> {
+    if (!this.checkpointer || this.checkpointing || this.inBatch || this.replayUntil.size > 0) return;
+    if (!now && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
     for (const [key, next] of this.applied) {
       const c = this.committed.get(key);
       if (c === undefined || BigInt(c.offset) !== next) return;
     }
-    if (this.committed.size === 0 && !final) return;
     this.lastCheckpointMs = this.deps.clock.now();
+    this.checkpointing = true;
     try {
-      await this.checkpointer.write(this.committed);
-      this.metrics.checkpointWritten(Date.now() / 1000);
+      // The state is read synchronously, before the first await: no batch can slip in.
+      if (await this.checkpointer.write(this.committed)) this.metrics.checkpointWritten(Date.now() / 1000);
     } catch (err) {
       this.deps.logger?.warn({ err }, 'checkpoint write failed; the next one will carry it');
+    } finally {
+      this.checkpointing = false;
     }
   }
 }
