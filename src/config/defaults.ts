@@ -17,12 +17,14 @@ export const DEFAULT_THRESHOLDS: Record<Measure, Record<Severity, number>> = {
 };
 
 /**
- * Where a stream configures nothing for JS, its alerts are calibrated against its own no-drift
- * null: one false warning per 30 days and one false critical per year, per stream. The nats
- * above apply until the null is computed (seconds after the reference is set).
+ * Where a stream configures nothing for the JS warning, it is calibrated against the stream's
+ * own no-drift null: one false warning per 30 days per stream ("this moved, beyond the
+ * noise"). The nats above apply until the null is computed (seconds after the reference is
+ * set). Critical stays a size in nats ("this moved a lot"): a calibrated critical would fire
+ * on any drift the warning is sure of, however small.
  */
-export const DEFAULT_CALIBRATED_THRESHOLDS: Partial<Record<Measure, Record<Severity, { meanDaysBetweenFalseAlarms: number }>>> = {
-  js: { warning: { meanDaysBetweenFalseAlarms: 30 }, critical: { meanDaysBetweenFalseAlarms: 365 } },
+export const DEFAULT_CALIBRATED_THRESHOLDS: Partial<Record<Measure, Partial<Record<Severity, { meanDaysBetweenFalseAlarms: number }>>>> = {
+  js: { warning: { meanDaysBetweenFalseAlarms: 30 } },
 };
 
 export const DEFAULT_STREAM = {

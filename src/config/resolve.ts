@@ -288,7 +288,7 @@ function configured(own: RawThresholds, defaults: RawThresholds, m: Measure, sev
   return undefined;
 }
 
-/** Thresholds given as a p-value or a false-alarm rate; JS defaults to calibrated where nothing is configured. */
+/** Thresholds given as a p-value or a false-alarm rate; the JS warning defaults to calibrated where nothing is configured. */
 function resolveCalibrated(own: RawThresholds, defaults: RawThresholds): NonNullable<StreamConfig['calibratedThresholds']> {
   const out: NonNullable<StreamConfig['calibratedThresholds']> = {};
   for (const m of MEASURES) {

@@ -6,9 +6,9 @@ const one = (raw: Record<string, unknown>, defaults?: Record<string, unknown>) =
   parseConfig({ ...(defaults ? { defaults } : {}), streams: [{ name: 's', fields: ['x'], ...raw }] }).streams[0]!;
 
 describe('calibrated thresholds in the config', () => {
-  it('defaults JS to one false alarm per 30 days (warning) and per year (critical), nats as the fallback', () => {
+  it('defaults the JS warning to one false alarm per 30 days, nats as the fallback; critical stays in nats', () => {
     const s = one({});
-    expect(s.calibratedThresholds).toEqual({ js: { warning: { meanDaysBetweenFalseAlarms: 30 }, critical: { meanDaysBetweenFalseAlarms: 365 } } });
+    expect(s.calibratedThresholds).toEqual({ js: { warning: { meanDaysBetweenFalseAlarms: 30 } } });
     expect(s.thresholds.js).toEqual({ warning: 0.05, critical: 0.1 });
   });
 
