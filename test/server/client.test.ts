@@ -103,6 +103,8 @@ describe('status page helpers', () => {
     expect(page.streamState({ ready: true, alert: { warning: true, critical: true } })).toBe('critical');
     expect(page.streamState({ ready: true, alert: { warning: true, critical: false } })).toBe('warning');
     expect(page.streamState({ ready: true, alert: { warning: false, critical: false } })).toBe('ok');
+    expect(page.streamState({ ready: true, muted: true, alert: { warning: false, critical: false } })).toBe('muted');
+    expect(page.streamState({ ready: false, muted: true, phase: 'warming_window' })).toBe('warming');
     expect(page.level(0.06, { warning: 0.05, critical: 0.12 })).toBe('warning');
     expect(page.level(0.12, { warning: 0.05, critical: 0.12 })).toBe('critical');
     expect(page.level(0.01, {})).toBe('ok');

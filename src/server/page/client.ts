@@ -4,6 +4,11 @@
  * (mixture marginals, ticks, formatting) are returned as `KlaxonPage` so a unit test can run
  * them in node; the DOM part starts only where there is a document.
  *
+ * The operator buttons (re-baseline, mute for an hour, unmute) call the mutating API with the
+ * token as a bearer header. The page asks for the token once, in its own dialog (a password
+ * field, not window.prompt), and keeps it in sessionStorage: this tab only, gone when it closes.
+ * A 401 or 403 forgets it, so the next click asks again.
+ *
  * Kept inside String.raw: no backticks and no dollar-brace in the script below.
  */
 export const CLIENT_JS = String.raw`'use strict';
@@ -144,8 +149,17 @@ var KlaxonPage = (function () {
 
   // ---- stream state
 
+  /** When a mute ends, as the page says it: a clock time today, with the date otherwise. */
+  function until(ms, nowMs) {
+    var d = new Date(ms), n = new Date(nowMs);
+    var sameDay = d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate();
+    return (sameDay ? '' : d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()) + ' ') + clock(ms);
+  }
+
   function streamState(s) {
     if (!s.ready) return s.phase === 'collecting_reference' ? 'collecting' : 'warming';
+    // Not "no drift": a muted stream's alerts are held off, so the page cannot say there is none.
+    if (s.muted) return 'muted';
     if (s.alert && s.alert.critical) return 'critical';
     if (s.alert && s.alert.warning) return 'warning';
     return 'ok';
@@ -172,7 +186,7 @@ var KlaxonPage = (function () {
 
   var helpers = {
     marginal: marginal, pdf: pdf, densityCurves: densityCurves, niceTicks: niceTicks, timeTicks: timeTicks,
-    fmt: fmt, fmtCount: fmtCount, ago: ago, streamState: streamState, level: level, defaultMeasure: defaultMeasure
+    fmt: fmt, fmtCount: fmtCount, ago: ago, until: until, streamState: streamState, level: level, defaultMeasure: defaultMeasure
   };
   if (typeof document === 'undefined') return helpers;
 
@@ -384,9 +398,133 @@ var KlaxonPage = (function () {
 
   // ---- page state and rendering
 
-  var ui = { data: null, json: '', skewMs: 0, selected: {}, timer: 0 };
+  var ui = { data: null, json: '', skewMs: 0, selected: {}, timer: 0, notices: {}, asking: null };
 
   function now() { return Date.now() + ui.skewMs; }
+
+  // ---- operator actions
+
+  var TOKEN_KEY = 'klaxon.apiToken';
+  var NOTICE_MS = 15000;
+
+  var ACTIONS = {
+    rebaseline: {
+      label: 'Re-baseline', method: 'POST', path: 'rebaseline', body: null, confirm: true,
+      title: function (s) { return 'Re-baseline ' + s.name + '?'; },
+      text: 'Its current window becomes the reference: divergences are measured against it from now on, and its alerts clear. This survives a restart.',
+      pending: 're-baselining\u2026', done: 're-baselined: the current window is the new reference'
+    },
+    mute: {
+      label: 'Mute 1 h', method: 'POST', path: 'mute', body: '{"minutes":60}',
+      title: function (s) { return 'Mute ' + s.name + ' for one hour'; },
+      text: 'Its divergences are still measured and exported, but it raises no alert until the mute ends.',
+      pending: 'muting\u2026', done: 'muted for one hour'
+    },
+    unmute: {
+      label: 'Unmute', method: 'DELETE', path: 'mute', body: null,
+      title: function (s) { return 'Unmute ' + s.name; },
+      text: 'Its alerts count again from now on.',
+      pending: 'unmuting\u2026', done: 'unmuted'
+    }
+  };
+
+  function storedToken() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+
+  function storeToken(t) {
+    try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off: ask each time */ }
+  }
+
+  function setNotice(name, lv, msg) {
+    ui.notices[name] = { level: lv, text: msg, at: Date.now() };
+    render(true);
+  }
+
+  function send(s, key) {
+    var a = ACTIONS[key];
+    var headers = { accept: 'application/json', authorization: 'Bearer ' + storedToken() };
+    if (a.body) headers['content-type'] = 'application/json';
+    setNotice(s.name, 'pending', a.pending);
+    fetch('/api/streams/' + encodeURIComponent(s.name) + '/' + a.path, { method: a.method, headers: headers, body: a.body, cache: 'no-store' })
+      .then(function (res) { return res.text().then(function (t) { return { ok: res.ok, status: res.status, text: t }; }); })
+      .then(function (r) {
+        if (r.ok) {
+          setNotice(s.name, 'ok', a.done);
+          poll();
+          return;
+        }
+        if (r.status === 401 || r.status === 403) storeToken('');
+        setNotice(s.name, 'error', (r.text.trim().split('\n')[0] || 'HTTP ' + r.status));
+      }, function () { setNotice(s.name, 'error', 'klaxon did not answer'); });
+  }
+
+  /** Asks to confirm, and for the token when there is none yet, in the page's own dialog. */
+  function ask(s, key, needToken) {
+    var a = ACTIONS[key];
+    var dlg = document.getElementById('op-dialog');
+    document.getElementById('op-title').textContent = a.title(s);
+    document.getElementById('op-text').textContent = a.text;
+    document.getElementById('op-token-row').hidden = !needToken;
+    var input = document.getElementById('op-token');
+    input.value = '';
+    input.required = needToken;
+    document.getElementById('op-confirm').textContent = a.label;
+    ui.asking = { stream: s, key: key, needToken: needToken };
+    if (typeof dlg.showModal === 'function') dlg.showModal(); else dlg.setAttribute('open', '');
+    (needToken ? input : document.getElementById('op-confirm')).focus();
+  }
+
+  function act(s, key) {
+    var needToken = !storedToken();
+    if (ACTIONS[key].confirm || needToken) ask(s, key, needToken);
+    else send(s, key);
+  }
+
+  function closeDialog() {
+    var dlg = document.getElementById('op-dialog');
+    if (typeof dlg.close === 'function') dlg.close(); else dlg.removeAttribute('open');
+  }
+
+  function setupDialog() {
+    var form = document.getElementById('op-form');
+    if (!form) return;
+    form.addEventListener('submit', function (e) {
+      // Never a real form submission: nothing navigates, nothing lands in a URL or history.
+      e.preventDefault();
+      var asking = ui.asking;
+      if (!asking) { closeDialog(); return; }
+      if (asking.needToken) {
+        var token = document.getElementById('op-token').value.trim();
+        if (!token) { document.getElementById('op-token').focus(); return; }
+        storeToken(token);
+      }
+      ui.asking = null;
+      document.getElementById('op-token').value = '';
+      closeDialog();
+      send(asking.stream, asking.key);
+    });
+    document.getElementById('op-cancel').addEventListener('click', function () {
+      ui.asking = null;
+      document.getElementById('op-token').value = '';
+      closeDialog();
+    });
+    document.getElementById('op-dialog').addEventListener('cancel', function () { ui.asking = null; });
+  }
+
+  function actions(s) {
+    var keys = ['rebaseline', s.muted ? 'unmute' : 'mute'];
+    var row = h('div', { class: 'actions' }, keys.map(function (key) {
+      var b = h('button', { type: 'button', class: 'action', 'data-action': key, 'data-key': JSON.stringify([s.name, 'action', key]) }, [ACTIONS[key].label]);
+      b.addEventListener('click', function () { act(s, key); });
+      return b;
+    }));
+    var n = ui.notices[s.name];
+    if (n && (n.level !== 'ok' || Date.now() - n.at < NOTICE_MS)) {
+      row.appendChild(h('span', { class: 'notice', role: 'status', 'data-level': n.level }, [n.text]));
+    }
+    return row;
+  }
 
   function tile(s, m, selected) {
     var est = s.lastEvaluation && s.lastEvaluation.divergences[m];
@@ -424,11 +562,13 @@ var KlaxonPage = (function () {
     var stale = s.ready && last && interval > 0 && now() - last.timestampMs > 3 * interval * 1000;
     var sub = [s.fields.join(', '), 'd = ' + s.dimension];
     if (s.topic) sub.push('topic ' + s.topic);
-    var el = h('article', { class: 'card', 'data-stream': s.name, 'data-state': st }, [
+    var el = h('article', { class: 'card', 'data-stream': s.name, 'data-state': st, 'data-muted': s.muted ? 'true' : 'false' }, [
       h('div', { class: 'head' }, [
         h('div', { class: 'titles' }, [h('h2', { class: 'name' }, [s.name]), h('div', { class: 'sub' }, [sub.join(' \u00b7 ')])]),
         stale ? h('span', { class: 'badge stale', title: 'no evaluation for over three intervals' }, ['stale']) : null,
-        h('span', { class: 'badge', 'data-badge': st }, [BADGE[st]])
+        s.muted ? h('span', { class: 'badge muted', 'data-badge': 'muted', title: 'alerts held off by an operator; divergences are still measured' },
+          ['muted' + (s.mutedUntilMs ? ' until ' + until(s.mutedUntilMs, now()) : '')]) : null,
+        st === 'muted' ? null : h('span', { class: 'badge', 'data-badge': st }, [BADGE[st]])
       ])
     ]);
     if (s.ready) el.appendChild(h('div', { class: 'tiles' }, MEASURES.map(function (m) { return tile(s, m, m === measure); })));
@@ -473,13 +613,19 @@ var KlaxonPage = (function () {
     ]);
     if (last) meta.appendChild(h('span', null, ['evaluated ', agoSpan(last.timestampMs), interval ? ' \u00b7 every ' + fmt(interval) + ' s' : null]));
     if (last && last.divergences[measure]) meta.appendChild(h('span', null, ['method ', h('b', null, [last.divergences[measure].method])]));
+    if (s.referenceTimestampMs) meta.appendChild(h('span', { 'data-meta': 'reference-set' }, ['reference set ', agoSpan(s.referenceTimestampMs)]));
     el.appendChild(meta);
+    el.appendChild(actions(s));
     return el;
   }
 
   function summary(streams) {
-    var n = { ok: 0, warning: 0, critical: 0, warming: 0 };
-    streams.forEach(function (s) { var st = streamState(s); n[st === 'collecting' ? 'warming' : st]++; });
+    var n = { ok: 0, warning: 0, critical: 0, warming: 0, muted: 0 };
+    streams.forEach(function (s) {
+      var st = streamState(s);
+      if (st !== 'muted') n[st === 'collecting' ? 'warming' : st]++;
+      if (s.muted) n.muted++;
+    });
     var parts = [
       h('span', null, [h('b', null, [streams.length]), streams.length === 1 ? ' stream' : ' streams']),
       h('span', { class: 'n-critical' }, [h('b', null, [n.critical]), ' critical']),
@@ -487,6 +633,7 @@ var KlaxonPage = (function () {
       h('span', null, [h('b', null, [n.ok]), ' without drift'])
     ];
     if (n.warming) parts.push(h('span', null, [h('b', null, [n.warming]), ' warming up']));
+    if (n.muted) parts.push(h('span', { class: 'n-muted' }, [h('b', null, [n.muted]), ' muted']));
     document.getElementById('summary').replaceChildren.apply(document.getElementById('summary'), parts);
     document.title = (n.critical ? '\u25cf ' + n.critical + ' critical \u00b7 ' : n.warning ? '\u25cf ' + n.warning + ' warning \u00b7 ' : '') + 'klaxon';
   }
@@ -555,6 +702,7 @@ var KlaxonPage = (function () {
       resizeTimer = setTimeout(function () { render(true); }, 120);
     });
     document.addEventListener('visibilitychange', function () { if (!document.hidden) poll(); });
+    setupDialog();
     poll();
   }
 

@@ -17,6 +17,17 @@ export const INDEX_HTML = `<!doctype html>
   <div class="conn" id="conn" data-state="connecting"><span class="dot"></span><span id="conn-text">connecting…</span></div>
 </header>
 <main id="streams" class="grid"></main>
+<dialog id="op-dialog" class="op-dialog" aria-labelledby="op-title">
+  <form id="op-form" novalidate>
+    <h2 id="op-title">Operator action</h2>
+    <p id="op-text"></p>
+    <label id="op-token-row" hidden>API token
+      <input id="op-token" name="token" type="password" autocomplete="off" spellcheck="false">
+      <span class="hint">Kept in this tab only (sessionStorage) and sent as a bearer header.</span>
+    </label>
+    <div class="dialog-buttons"><button type="button" id="op-cancel">Cancel</button><button type="submit" id="op-confirm">Confirm</button></div>
+  </form>
+</dialog>
 <noscript><p class="empty">This page needs JavaScript. The same data is at <a href="/api/streams">/api/streams</a> and <a href="/metrics">/metrics</a>.</p></noscript>
 <footer class="foot">
   <span>Divergences in nats · ± one standard error · KL(ref‖win) = KL(reference ‖ window)</span>

@@ -179,6 +179,37 @@ a { color: inherit; }
 .bar-tick-critical { fill: var(--crit); }
 .tile[data-level="warning"] .bar-fill { fill: var(--warn); }
 .tile[data-level="critical"] .bar-fill { fill: var(--crit); }
+/* operator controls */
+.badge.muted { --state: var(--muted); }
+.card[data-state="muted"] { --state: var(--muted); }
+.summary .n-muted b { color: var(--muted); }
+.card[data-muted="true"]::before { background: repeating-linear-gradient(180deg, var(--state, var(--idle)) 0 6px, transparent 6px 10px); }
+.actions { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-top: -4px; }
+.action, .dialog-buttons button {
+  appearance: none; font: inherit; font-size: 12.5px; font-weight: 550; cursor: pointer;
+  color: var(--fg); background: var(--tile); border: 1px solid var(--line); border-radius: 7px; padding: 4px 11px;
+}
+.action:hover, .dialog-buttons button:hover { border-color: var(--faint); }
+.action:focus-visible, .dialog-buttons button:focus-visible, .op-dialog input:focus-visible { outline: 2px solid var(--win); outline-offset: 1px; }
+.notice { font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
+.notice[data-level="ok"] { color: var(--ok); }
+.notice[data-level="error"] { color: var(--crit); }
+.op-dialog {
+  background: var(--card); color: var(--fg); border: 1px solid var(--line); border-radius: 12px;
+  padding: 18px 20px 16px; width: min(92vw, 440px); box-shadow: 0 12px 40px rgba(0, 0, 0, 0.25);
+}
+.op-dialog::backdrop { background: rgba(10, 14, 20, 0.45); }
+.op-dialog h2 { margin: 0 0 6px; font-size: 16px; font-weight: 650; overflow-wrap: anywhere; }
+.op-dialog p { margin: 0 0 12px; color: var(--muted); font-size: 13px; }
+.op-dialog label { display: flex; flex-direction: column; gap: 4px; font-size: 12.5px; font-weight: 550; margin-bottom: 4px; }
+.op-dialog label[hidden] { display: none; }
+.op-dialog input {
+  font: inherit; font-weight: 450; color: var(--fg); background: var(--bg);
+  border: 1px solid var(--line); border-radius: 7px; padding: 6px 9px;
+}
+.op-dialog .hint { font-size: 11.5px; font-weight: 450; color: var(--faint); margin: 0 0 12px; }
+.dialog-buttons { display: flex; justify-content: flex-end; gap: 8px; margin-top: 8px; }
+.dialog-buttons button[type="submit"] { background: var(--win); border-color: var(--win); color: #fff; }
 .foot {
   display: flex; justify-content: space-between; gap: 16px; flex-wrap: wrap;
   color: var(--faint); font-size: 12px; padding: 14px 28px 26px; max-width: 1800px; margin: 0 auto;
