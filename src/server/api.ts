@@ -1,3 +1,5 @@
+import type { CalibrationView } from '../calibration/stream-calibration.js';
+import type { Move } from '../calibration/what-moved.js';
 import type { GmmJson } from '../gmm/json.js';
 import type { Evaluation, Measure, Severity, StreamPhase, StreamView } from '../stream/view.js';
 
@@ -26,6 +28,10 @@ export interface StreamJson {
   reference: GmmJson | null;
   window: GmmJson | null;
   history: EvaluationJson[];
+  /** Present where the monitor calibrates: null status, p-values, null quantiles, calibrated thresholds (non-finite as null). */
+  calibration?: CalibrationView;
+  /** Present once there is a window mixture: which components account for the divergence, largest first. */
+  whatMoved?: Move[];
 }
 
 export interface EstimateJson {
@@ -40,6 +46,11 @@ export interface EvaluationJson {
 }
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** A copy of plain data with every non-finite number as null. */
+function finiteDeep<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? null : x))) as T;
+}
 
 function evaluationJson(e: Evaluation): EvaluationJson {
   const divergences: EvaluationJson['divergences'] = {};
@@ -76,5 +87,7 @@ export function streamJson(s: StreamView): StreamJson {
     reference: s.reference ?? null,
     window: s.window ?? null,
     history: s.history.map(evaluationJson),
+    ...(s.calibration === undefined ? {} : { calibration: finiteDeep(s.calibration) }),
+    ...(s.whatMoved === undefined ? {} : { whatMoved: finiteDeep(s.whatMoved) }),
   };
 }

@@ -32,3 +32,16 @@ describe('calibration metrics', () => {
     expect(text).not.toMatch(/klaxon_divergence_null_quantile_nats\{/);
   });
 });
+
+describe('/api/streams JSON', () => {
+  it('carries the calibration and what moved when the view has them, non-finite numbers as null', async () => {
+    const { streamJson } = await import('../../src/server/api.js');
+    const s = oneDimStream('a');
+    expect(Object.keys(streamJson(s))).not.toContain('calibration');
+    s.calibration = { status: 'ready', replicates: 200, windowSamples: 500, pValues: { js: 0.01 }, quantiles: {}, thresholds: {} };
+    s.whatMoved = [{ kind: 'mass_gained', window: 2, weightReference: 0, weightWindow: 0.1, contributionNats: Number.POSITIVE_INFINITY, klRefWin: 0, klWinRef: Number.POSITIVE_INFINITY }];
+    const j = streamJson(s);
+    expect(j.calibration?.pValues.js).toBe(0.01);
+    expect(j.whatMoved?.[0]).toMatchObject({ kind: 'mass_gained', contributionNats: null });
+  });
+});
