@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { addDivergenceCommands } from './cli/divergence.js';
 import { addFitCommand } from './cli/fit.js';
 import { addOperatorCommands } from './cli/operator.js';
+import { addProduceDemoCommand } from './cli/produce-demo.js';
 import { addRunCommand } from './cli/run.js';
 
 /**
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   addDivergenceCommands(program);
   addFitCommand(program);
   addOperatorCommands(program);
+  addProduceDemoCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

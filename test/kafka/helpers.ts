@@ -116,7 +116,8 @@ export function rawConfig(source: KafkaTestSource, extra: { window?: number; eva
       window: { size: extra.window ?? 500 },
       minSamples: Math.min(200, extra.window ?? 500),
       evaluationIntervalSeconds: extra.evaluation ?? 0.25,
-      hysteresis: { raiseAfter: 2, clearAfter: 2 },
+      // Records come in bursts: once read, a window stops moving and is evaluated once more.
+      hysteresis: { raiseAfter: 1, clearAfter: 2 },
       components: 1,
       fit: { nInit: 1 },
     },
