@@ -9,6 +9,11 @@ import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/resolve.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** The browser's sessionStorage, typed here: this project compiles without the DOM library. */
+interface Session {
+  sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+}
 const TOKEN = 'page-test-token-0123456789';
 
 let app: App;
@@ -63,12 +68,12 @@ async function open(): Promise<{ page: Page; errors: string[] }> {
 
 const card = (name: string): string => `[data-stream="${name}"]`;
 const stream = (name: string) => app.monitor.stream(name)!;
-const dialogOpen = (page: Page): Promise<boolean> => page.$eval('#op-dialog', (d) => (d as HTMLDialogElement).open);
+const dialogOpen = (page: Page): Promise<boolean> => page.$eval('#op-dialog', (d) => (d as unknown as { open: boolean }).open);
 
 describe('operator buttons on the status page', () => {
   it('mute asks for the token once, keeps it in sessionStorage, and the state changes; unmute then needs no prompt', async () => {
     const { page, errors } = await open();
-    expect(await page.evaluate(() => sessionStorage.getItem('klaxon.apiToken'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as Session).sessionStorage.getItem('klaxon.apiToken'))).toBeNull();
 
     await page.click(`${card('payment_amount')} button[data-action="mute"]`);
     await page.waitForSelector('#op-dialog[open]');
@@ -86,7 +91,7 @@ describe('operator buttons on the status page', () => {
     expect(stream('payment_amount').mutedUntilMs! - Date.now()).toBeGreaterThan(55 * 60_000);
     expect(await page.textContent(`${card('payment_amount')} [data-badge="muted"]`)).toMatch(/^muted until (\d{4}-\d\d-\d\d )?\d\d:\d\d$/);
     expect(await page.textContent(`${card('payment_amount')} .notice`)).toBe('muted for one hour');
-    expect(await page.evaluate(() => sessionStorage.getItem('klaxon.apiToken'))).toBe(TOKEN);
+    expect(await page.evaluate(() => (globalThis as unknown as Session).sessionStorage.getItem('klaxon.apiToken'))).toBe(TOKEN);
     expect(await page.textContent('#summary')).toContain('1 muted');
     expect(await dialogOpen(page)).toBe(false);
 
@@ -99,7 +104,7 @@ describe('operator buttons on the status page', () => {
 
   it('re-baseline asks to confirm (not for the token again) and sets a new reference; cancel changes nothing', async () => {
     const { page, errors } = await open();
-    await page.evaluate((t) => sessionStorage.setItem('klaxon.apiToken', t), TOKEN);
+    await page.evaluate((t) => (globalThis as unknown as Session).sessionStorage.setItem('klaxon.apiToken', t), TOKEN);
     const before = stream('sensor_xy').referenceTimestampMs!;
 
     await page.click(`${card('sensor_xy')} button[data-action="rebaseline"]`);
@@ -123,12 +128,12 @@ describe('operator buttons on the status page', () => {
 
   it('a wrong token shows the refusal, changes nothing, and is forgotten so the next click asks again', async () => {
     const { page, errors } = await open();
-    await page.evaluate(() => sessionStorage.setItem('klaxon.apiToken', 'not-the-token'));
+    await page.evaluate(() => (globalThis as unknown as Session).sessionStorage.setItem('klaxon.apiToken', 'not-the-token'));
     await page.click(`${card('payment_amount')} button[data-action="mute"]`);
     await page.waitForSelector(`${card('payment_amount')} .notice[data-level="error"]`);
     expect(await page.textContent(`${card('payment_amount')} .notice`)).toBe('wrong API token');
     expect(stream('payment_amount').muted).toBe(false);
-    expect(await page.evaluate(() => sessionStorage.getItem('klaxon.apiToken'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as Session).sessionStorage.getItem('klaxon.apiToken'))).toBeNull();
 
     await page.click(`${card('payment_amount')} button[data-action="mute"]`);
     await page.waitForSelector('#op-dialog[open]');
