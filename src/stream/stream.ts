@@ -239,14 +239,18 @@ export class StreamState {
         return;
       }
       this.deps.logger.info({ stream: this.name, replicates: n.replicates, windowSamples: n.windowSamples }, 'no-drift null computed');
-      const snap = this.referenceSnapshot();
-      const keep = this.config.reference.policy === 'snapshot' || this.referenceSetBy === 'operator';
-      if (snap === undefined || !keep || this.reference !== reference) return;
-      try {
-        await saveSnapshot(this.deps.stateDir, snap);
-      } catch (err) {
-        this.deps.logger.warn({ stream: this.name, err }, 'cannot save the null with the reference snapshot; it will be recomputed after a restart');
-      }
+      // Under the stream's lock, checked again there: a re-baseline saving its own snapshot
+      // meanwhile must not be overwritten by this older reference.
+      await this.exclusive(async () => {
+        const snap = this.referenceSnapshot();
+        const keep = this.config.reference.policy === 'snapshot' || this.referenceSetBy === 'operator';
+        if (snap === undefined || !keep || this.reference !== reference) return;
+        try {
+          await saveSnapshot(this.deps.stateDir, snap);
+        } catch (err) {
+          this.deps.logger.warn({ stream: this.name, err }, 'cannot save the null with the reference snapshot; it will be recomputed after a restart');
+        }
+      });
     });
   }
 
