@@ -53,6 +53,9 @@ describe('calibration end to end (seeded)', () => {
       nullEvaluations: 300,
       alpha,
       rateTarget: 0.02,
+      overlapEvaluations: 300,
+      overlapStep: 50,
+      overlapRateTarget: 0.02,
       runs: 4,
       step: 50,
       horizon: 600,
@@ -66,6 +69,10 @@ describe('calibration end to end (seeded)', () => {
     expect(f.fired.klaxon).toBeLessThanOrEqual(hi);
     // The rate-derived hysteresis alert stays within its target's bound.
     expect(f.raises).toBeLessThanOrEqual(f.raisesInterval99[1]);
+    // On overlapping windows the marginal level holds too, and raises stay under the target's bound.
+    const o = f.overlapping;
+    expect(o.exceedances).toBeLessThanOrEqual(3 * o.exceedancesInterval99[1]); // correlated looks: wider than binomial
+    expect(o.raises).toBeLessThanOrEqual(binomialInterval99(o.evaluations, 0.02)[1]);
     const shift = d!.drifts.find((x) => x.scenario === 'shift_0.5sd')!;
     expect(shift.detected.klaxon).toBe(4);
     expect(shift.medianDelay.klaxon!).toBeLessThanOrEqual(300);
