@@ -135,6 +135,9 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
     'content-length': String(body.length),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    // A body still arriving was refused unread (no token, unknown stream, too large): close
+    // rather than let node read the rest of it to keep the connection.
+    ...(req.complete ? {} : { connection: 'close' }),
     ...reply.headers,
   });
   res.end(req.method === 'HEAD' || reply.status === 304 ? undefined : body);

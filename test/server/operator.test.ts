@@ -250,6 +250,28 @@ describe('operator endpoints: bodies and names', () => {
     expect(fits.status).toBe(200);
   });
 
+  it('refuses a request without a token before reading its body, and closes the connection', async () => {
+    const { port } = ctx;
+    // The headers promise 5 MiB; only the first bytes ever come.
+    const res = await new Promise<Res>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/api/streams/s/rebaseline', method: 'POST', headers: { 'content-length': String(5 * 1024 * 1024) }, agent: false },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => {
+            resolve({ status: r.statusCode ?? 0, headers: r.headers, body: Buffer.concat(chunks).toString('utf8') });
+            req.destroy();
+          });
+        },
+      );
+      req.on('error', reject);
+      req.write('{"weights": ');
+    });
+    expectOneLine(res, 401);
+    expect(res.headers.connection).toBe('close');
+  });
+
   it('answers 400 with a one-line reason to malformed bodies', async () => {
     const { m, port } = ctx;
     const cases: [string, string, string | Buffer, RegExp][] = [
