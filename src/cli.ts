@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { addDivergenceCommands } from './cli/divergence.js';
+import { addEvaluateCommand } from './cli/evaluate.js';
 import { addFitCommand } from './cli/fit.js';
 import { addOperatorCommands } from './cli/operator.js';
 import { addProduceDemoCommand } from './cli/produce-demo.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   addRunCommand(program);
   addDivergenceCommands(program);
   addFitCommand(program);
+  addEvaluateCommand(program);
   addOperatorCommands(program);
   addProduceDemoCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
