@@ -605,6 +605,8 @@ var KlaxonPage = (function () {
       if (thr.warning !== undefined) items2.push(['warn', 'warning']);
       if (thr.critical !== undefined) items2.push(['crit', 'critical']);
       el.appendChild(section(['History \u00b7 ' + LABELS[measure], h('span', null, [' \u00b7 nats'])], legend(items2), chart));
+      var moved = whatMoved(s);
+      if (moved) el.appendChild(moved);
     }
     var meta = h('div', { class: 'meta' }, [
       h('span', null, ['window ', h('b', null, [fmtCount(s.windowSamples)])]),
@@ -613,10 +615,26 @@ var KlaxonPage = (function () {
     ]);
     if (last) meta.appendChild(h('span', null, ['evaluated ', agoSpan(last.timestampMs), interval ? ' \u00b7 every ' + fmt(interval) + ' s' : null]));
     if (last && last.divergences[measure]) meta.appendChild(h('span', null, ['method ', h('b', null, [last.divergences[measure].method])]));
+    var pv = s.calibration && s.calibration.pValues ? s.calibration.pValues[measure] : undefined;
+    if (pv !== undefined && pv !== null) meta.appendChild(h('span', { 'data-meta': 'pvalue', title: 'against the no-drift null of ' + s.calibration.replicates + ' bootstrap replicates' }, ['p ', h('b', null, [fmt(pv)])]));
     if (s.referenceTimestampMs) meta.appendChild(h('span', { 'data-meta': 'reference-set' }, ['reference set ', agoSpan(s.referenceTimestampMs)]));
     el.appendChild(meta);
     el.appendChild(actions(s));
     return el;
+  }
+
+  /** The components that account for the divergence (the view's whatMoved), the three largest. */
+  function whatMoved(s) {
+    var moves = (s.whatMoved || []).filter(function (m) { return m.kind !== 'unchanged' && m.contributionNats > 0.001; }).slice(0, 3);
+    if (moves.length === 0) return null;
+    var pct = function (w) { return Math.round(100 * w) + '%'; };
+    var rows = moves.map(function (m) {
+      var what = m.kind === 'mass_gained' ? 'new mass: window component ' + (m.window + 1) + ' (' + pct(m.weightWindow) + ')'
+        : m.kind === 'mass_lost' ? 'mass lost: reference component ' + (m.reference + 1) + ' (' + pct(m.weightReference) + ')'
+        : 'component ' + (m.reference + 1) + ' moved ' + fmt(m.meanShiftSd) + ' sd, weight ' + pct(m.weightReference) + ' \u2192 ' + pct(m.weightWindow);
+      return h('li', { 'data-move': m.kind }, [what, h('span', { class: 'sub' }, [' \u00b7 ' + fmt(m.contributionNats) + ' nats'])]);
+    });
+    return section(['What moved'], null, h('ul', { class: 'moves' }, rows));
   }
 
   function summary(streams) {
