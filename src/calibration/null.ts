@@ -25,6 +25,8 @@ export interface NullDistribution {
   replicates: number;
   /** Samples per replicate: the rows a live window fit uses. */
   windowSamples: number;
+  /** Rows each replicate's reference was refitted on; 0 when the reference was taken as exact. */
+  referenceSamples: number;
   values: Record<Measure, Float64Array>;
   /**
    * How many independent tests the three measures amount to under no drift (1 to 3): they
@@ -134,7 +136,7 @@ export async function bootstrapNull(
   const B = s.replicates - failures;
   if (B < Math.max(10, s.replicates / 2)) throw new Error(`null bootstrap: ${failures} of ${s.replicates} replicates failed to fit`);
   const values = Object.fromEntries(MEASURES.map((m) => [m, Float64Array.from(cols[m]).sort()])) as Record<Measure, Float64Array>;
-  return { replicates: B, windowSamples: s.windowSamples, values, effectiveMeasures: effectiveTests(MEASURES.map((m) => cols[m])) };
+  return { replicates: B, windowSamples: s.windowSamples, referenceSamples: s.referenceSamples ?? 0, values, effectiveMeasures: effectiveTests(MEASURES.map((m) => cols[m])) };
 }
 
 function ranks(x: number[]): Float64Array {
@@ -238,11 +240,25 @@ export function tailPValue(nullSorted: Float64Array, observed: number): number {
   return g === undefined ? p : Math.min(p, gammaSurvival(g.shape, g.scale, observed));
 }
 
+/**
+ * How much larger the no-drift divergences are for a window fitted on `rows` < W rows: to
+ * first order a divergence between two fits is a quadratic form in their parameter errors,
+ * whose variance goes as 1/rows + 1/N (N the reference's rows), so the null scales by
+ * (1/rows + 1/N) / (1/W + 1/N). For a window still filling up, or a time window holding less
+ * than its capacity.
+ */
+export function nullScale(n: NullDistribution, rows: number): number {
+  if (!(rows > 0) || rows >= n.windowSamples) return 1;
+  const inv = (x: number): number => (x > 0 ? 1 / x : 0);
+  return (1 / rows + inv(n.referenceSamples)) / (1 / n.windowSamples + inv(n.referenceSamples));
+}
+
 // ---------------------------------------------------------------- JSON
 
 export interface NullJson {
   replicates: number;
   windowSamples: number;
+  referenceSamples?: number;
   effectiveMeasures: number;
   values: Record<Measure, number[]>;
 }
@@ -251,6 +267,7 @@ export function nullToJson(n: NullDistribution): NullJson {
   return {
     replicates: n.replicates,
     windowSamples: n.windowSamples,
+    referenceSamples: n.referenceSamples,
     effectiveMeasures: n.effectiveMeasures,
     values: Object.fromEntries(MEASURES.map((m) => [m, Array.from(n.values[m])])) as Record<Measure, number[]>,
   };
@@ -269,5 +286,6 @@ export function nullFromJson(json: unknown): NullDistribution | undefined {
     values[m] = Float64Array.from(col as number[]).sort();
   }
   const m = Number(raw.effectiveMeasures);
-  return { replicates: B!, windowSamples: raw.windowSamples!, values, effectiveMeasures: m >= 1 && m <= MEASURES.length ? m : MEASURES.length };
+  const N = Number(raw.referenceSamples);
+  return { replicates: B!, windowSamples: raw.windowSamples!, referenceSamples: Number.isInteger(N) && N > 0 ? N : 0, values, effectiveMeasures: m >= 1 && m <= MEASURES.length ? m : MEASURES.length };
 }

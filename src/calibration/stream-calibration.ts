@@ -2,7 +2,7 @@ import type { Gmm } from '../gmm/model.js';
 import type { EstimatorSettings } from '../stream/estimate.js';
 import type { MixtureSettings, Yield } from '../stream/refit.js';
 import { MEASURES, SEVERITIES, type Measure, type Severity } from '../stream/view.js';
-import { bootstrapNull, empiricalPValue, nullThreshold, quantileSorted, type NullDistribution } from './null.js';
+import { bootstrapNull, empiricalPValue, nullScale, nullThreshold, quantileSorted, type NullDistribution } from './null.js';
 import { levelOf, type ThresholdSpec } from './rate.js';
 
 /** The null's quantiles exported as `klaxon_divergence_null_quantile_nats{quantile}`: bounded labels. */
@@ -28,6 +28,8 @@ export interface CalibrationContext {
   raiseAfter: number;
   /** Records per window, and records between evaluations when known (credit for disjoint windows). */
   windowRecords: number;
+  /** Rows the current window fit uses, when fewer than the null's: thresholds scale up (`nullScale`), p-values are withheld. */
+  rows?: number;
   recordsPerEvaluation?: number;
 }
 
@@ -98,6 +100,7 @@ export class StreamCalibration {
     this._status = 'none';
   }
 
+  /** The empirical p-value against the null (for a window of the null's size). */
   pValue(m: Measure, observed: number): number | undefined {
     return this._null ? empiricalPValue(this._null.values[m], observed) : undefined;
   }
@@ -113,7 +116,8 @@ export class StreamCalibration {
     const level = levelOf(spec, ctx);
     if (level === undefined) return undefined;
     const perMeasure = level / Math.max(1, Math.min(measuresSharing, this._null.effectiveMeasures));
-    return { nats: nullThreshold(this._null.values[m], perMeasure), level: perMeasure };
+    const scale = ctx.rows === undefined ? 1 : nullScale(this._null, ctx.rows);
+    return { nats: nullThreshold(this._null.values[m], perMeasure) * scale, level: perMeasure };
   }
 
   view(
@@ -131,9 +135,10 @@ export class StreamCalibration {
       thresholds: {},
     };
     if (!n) return out;
+    const full = ctx.rows === undefined || ctx.rows >= n.windowSamples;
     for (const m of MEASURES) {
       const v = last?.[m];
-      if (v !== undefined) out.pValues[m] = empiricalPValue(n.values[m], v);
+      if (v !== undefined && full) out.pValues[m] = empiricalPValue(n.values[m], v);
       out.quantiles[m] = Object.fromEntries(NULL_QUANTILES.map((q) => [String(q), quantileSorted(n.values[m], q)]));
     }
     for (const sev of SEVERITIES) {

@@ -263,6 +263,8 @@ export class StreamState {
       evaluationIntervalSeconds: this.config.evaluationIntervalSeconds,
       raiseAfter: this.config.hysteresis.raiseAfter,
       windowRecords: this.windowRows(),
+      // A window still filling up is noisier than the null's: its thresholds scale up.
+      rows: Math.min(this.window.size, this.config.fit.maxSamples),
     };
   }
 

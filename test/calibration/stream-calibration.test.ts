@@ -74,3 +74,20 @@ describe('threshold config', () => {
     expect(thresholdLevel.safeParse(-1).success).toBe(false);
   });
 });
+
+describe('a window with fewer rows than the null', () => {
+  it('scales thresholds up by (1/rows + 1/N) / (1/W + 1/N) and withholds p-values', async () => {
+    const { nullScale } = await import('../../src/calibration/null.js');
+    const n = { replicates: 10, windowSamples: 500, referenceSamples: 5000, effectiveMeasures: 1, values: {} as never };
+    expect(nullScale(n, 500)).toBe(1);
+    expect(nullScale(n, 250)).toBeCloseTo((1 / 250 + 1 / 5000) / (1 / 500 + 1 / 5000), 14);
+    expect(nullScale({ ...n, referenceSamples: 0 }, 100)).toBeCloseTo(5, 14);
+    const c = new StreamCalibration({ replicates: 20 });
+    await c.start(gaussian([0], [1]), undefined, settings, () => Promise.resolve());
+    const ctx = { evaluationIntervalSeconds: 10, raiseAfter: 3, windowRecords: 200 };
+    const full = c.thresholdNats('js', { pvalue: 0.01 }, ctx)!.nats;
+    expect(c.thresholdNats('js', { pvalue: 0.01 }, { ...ctx, rows: 100 })!.nats).toBeCloseTo(full * nullScale(c.null!, 100), 14);
+    expect(c.view({ js: 0.1 }, {}, { ...ctx, rows: 100 }).pValues).toEqual({});
+    expect(c.view({ js: 0.1 }, {}, { ...ctx, rows: 200 }).pValues.js).toBeDefined();
+  });
+});
