@@ -6,9 +6,12 @@
  *     -> Alertmanager (Debian's; deploy/alertmanager routing tree and inhibition)
  *     -> this test's HTTP server, standing in for Slack, PagerDuty and a webhook.
  *
+ * A second klaxon reads a real Kafka broker, fed by `klaxon produce-demo`, and is scraped by the
+ * same Prometheus as another target of job "klaxon": the Kafka panels need its metrics.
+ *
  * It proves that the drift alerts fire and arrive with the stream that drifted, that the stable
- * stream never alerts, that every query of the Grafana dashboard returns data from the real
- * Prometheus, and that promtool accepts the real process's /metrics.
+ * streams never alert, that every query of the Grafana dashboard returns data from the real
+ * Prometheus, and that promtool accepts the real processes' /metrics.
  *
  * Only what a test must change differs from deploy/: addresses, seconds instead of minutes for
  * scrapes, evaluations and Alertmanager's group_wait, and the receivers' endpoints. The rules,
@@ -23,9 +26,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueries, streamVariableSource } from '../deploy/dashboard-queries.js';
 import { metricNamesIn } from '../deploy/metric-contract.js';
 import { repoPath, requireTool } from '../deploy/tools.js';
-import { waitFor } from '../support/kafka.js';
+import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
 import { spawnSync } from 'node:child_process';
-import { exposedSeriesNames, startKlaxon, type Klaxon } from './support/klaxon.js';
+import { startChild, type Child } from './support/children.js';
+import { CLI, exposedSeriesNames, startKlaxon, type Klaxon } from './support/klaxon.js';
 import {
   alertmanagerAlerts,
   prometheusAlerts,
@@ -40,20 +44,14 @@ import { startReceiver, type NotificationReceiver, type WebhookPayload } from '.
 /** What config/klaxon.yaml promises: which demo stream drifts to which alert, which never does. */
 const DRIFTING = { payment_amount: 'KlaxonDriftWarning', sensor_xy: 'KlaxonDriftCritical' } as const;
 const STABLE = 'payment_latency';
+/** The Kafka-fed klaxon's one stream: the demo's latency, which never drifts, read from Kafka. */
+const KAFKA_STREAM = 'kafka_payment_latency';
+const STABLE_STREAMS = [STABLE, KAFKA_STREAM];
 /** The route each drift alert takes in deploy/alertmanager/alertmanager.yml. */
 const RECEIVER_OF = { KlaxonDriftWarning: 'chat', KlaxonDriftCritical: 'pager' } as const;
 
 /** From klaxon's start to the webhook: drift at 8 s, raised ~2 s later, `for: 1m`, group_wait 1 s. */
 const ALERT_DEADLINE_MS = 120_000;
-
-/**
- * Metrics the dashboard shows that klaxon does not export yet. Their panels are reported, not
- * faked; once klaxon exports one, its panels are held to returning data like the others.
- */
-const NOT_EXPORTED_YET: Readonly<Record<string, string>> = {
-  klaxon_drift_pvalue: 'the calibrated p-value of "no drift" is not exported by src/metrics yet',
-  klaxon_kafka_consumer_lag: 'only a Kafka source exports it',
-};
 
 /** klaxon's default config, sped up: 1,000 records/s, windows of 800, an evaluation a second. */
 function demoConfig(): Record<string, unknown> {
@@ -76,6 +74,16 @@ function demoConfig(): Record<string, unknown> {
   };
 }
 
+/** klaxon on a Kafka topic that `klaxon produce-demo` fills at 500 messages/s, without drift. */
+function kafkaConfig(brokers: string[], topic: string): Record<string, unknown> {
+  return {
+    source: { type: 'kafka', brokers, groupId: `${topic}-klaxon`, topics: [topic], fromBeginning: true, checkpointTopic: null },
+    log: { level: 'info' },
+    defaults: { window: { size: 800 }, evaluationIntervalSeconds: 1, hysteresis: { raiseAfter: 2, clearAfter: 2 }, fit: { nInit: 1 } },
+    streams: [{ name: KAFKA_STREAM, topic, fields: ['latency_ms'] }],
+  };
+}
+
 const tools = {
   prometheus: () => requireTool('prometheus'),
   alertmanager: () => requireTool('prometheus-alertmanager'),
@@ -87,13 +95,16 @@ describe('klaxon -> Prometheus -> Alertmanager -> receivers, all real processes'
   const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-'));
   let receiver: NotificationReceiver | undefined;
   let klaxon: Klaxon | undefined;
+  let kafkaKlaxon: Klaxon | undefined;
+  let producer: Child | undefined;
+  let topic = '';
   let alertmanager: Server | undefined;
   let prometheus: Server | undefined;
   let startedAt = 0;
 
   /** The logs of every process, for a failure that needs them. */
   const logs = (): string =>
-    [klaxon?.child, alertmanager?.child, prometheus?.child]
+    [klaxon?.child, kafkaKlaxon?.child, producer, alertmanager?.child, prometheus?.child]
       .filter((c) => c !== undefined)
       .map((c) => `--- ${c.name} (last lines)\n${c.tail(15)}`)
       .join('\n');
@@ -101,17 +112,27 @@ describe('klaxon -> Prometheus -> Alertmanager -> receivers, all real processes'
   beforeAll(async () => {
     for (const find of Object.values(tools)) find(); // missing binaries fail here, with how to install them
     receiver = await startReceiver();
+    const brokers = await kafkaBrokers(); // none to be had is a failure, with the reason
+    topic = uniqueTopic('e2e-features');
+    await createTopic(brokers, topic);
     startedAt = Date.now();
-    klaxon = await startKlaxon('klaxon', join(dir, 'klaxon'), demoConfig());
+    [klaxon, kafkaKlaxon] = await Promise.all([
+      startKlaxon('klaxon', join(dir, 'klaxon'), demoConfig()),
+      startKlaxon('klaxon-kafka', join(dir, 'klaxon-kafka'), kafkaConfig(brokers, topic)),
+    ]);
+    producer = startChild('produce-demo', process.execPath, [
+      CLI, 'produce-demo', '--brokers', brokers.join(','), '--topic', topic,
+      '--rate', '500', '--drift-after', '3600', '--seed', 'e2e-kafka',
+    ]);
     alertmanager = await startAlertmanager(join(dir, 'alertmanager'), receiver);
     prometheus = await startPrometheus(join(dir, 'prometheus'), {
-      klaxon: [klaxon.address],
+      klaxon: [klaxon.address, kafkaKlaxon.address],
       alertmanager: alertmanager.address,
     });
-  }, 120_000);
+  }, 150_000);
 
   afterAll(async () => {
-    await Promise.allSettled([klaxon, alertmanager, prometheus].map((s) => s?.child.stop()));
+    await Promise.allSettled([klaxon?.child, kafkaKlaxon?.child, producer, alertmanager?.child, prometheus?.child].map((c) => c?.stop()));
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -119,23 +140,25 @@ describe('klaxon -> Prometheus -> Alertmanager -> receivers, all real processes'
   const prom = (): Server => prometheus!;
   const am = (): Server => alertmanager!;
 
-  it('Prometheus scrapes klaxon as job "klaxon" and finds every stream for the dashboard’s selector', async () => {
-    await waitFor(async () => (await query(prom(), 'up{job="klaxon"} == 1')).length === 1, {
+  it('Prometheus scrapes both klaxons as job "klaxon" and finds every stream for the dashboard’s selector', async () => {
+    await waitFor(async () => (await query(prom(), 'up{job="klaxon"} == 1')).length === 2, {
       timeoutMs: 20_000,
-      what: 'Prometheus to scrape klaxon',
+      what: 'Prometheus to scrape both klaxons',
     }).catch((e: unknown) => {
       throw new Error(`${String(e)}\n${logs()}`);
     });
     const { metric, label } = streamVariableSource();
-    const streams = [...Object.keys(DRIFTING), STABLE].sort();
+    const streams = [...Object.keys(DRIFTING), ...STABLE_STREAMS].sort();
     await waitFor(
       async () => {
         const url = `${prom().base}/api/v1/label/${label}/values?match[]=${encodeURIComponent(metric)}`;
         const values = ((await (await fetch(url)).json()) as { data: string[] }).data;
         return JSON.stringify([...values].sort()) === JSON.stringify(streams);
       },
-      { timeoutMs: 20_000, what: `label_values(${metric}, ${label}) to list ${streams.join(', ')}` },
-    );
+      { timeoutMs: 30_000, what: `label_values(${metric}, ${label}) to list ${streams.join(', ')}` },
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${logs()}`);
+    });
   });
 
   it(
@@ -213,28 +236,39 @@ describe('klaxon -> Prometheus -> Alertmanager -> receivers, all real processes'
     ALERT_DEADLINE_MS + 30_000,
   );
 
-  it('never alerts on the stable stream, and raises no alert but the drift ones', async () => {
+  it.each(STABLE_STREAMS)('never alerts on the stable stream %s', async (stable) => {
     // The whole history, not just now: ALERTS keeps pending and firing alerts as series.
-    expect(await query(prom(), `count_over_time(ALERTS{stream="${STABLE}"}[1h])`)).toEqual([]);
-    const flags = await query(prom(), `max_over_time(klaxon_drift_alert{stream="${STABLE}"}[1h])`);
-    expect(flags.map((s) => s.metric.severity).sort()).toEqual(['critical', 'warning']);
+    expect(await query(prom(), `count_over_time(ALERTS{stream="${stable}"}[1h])`)).toEqual([]);
+    const flags = await query(prom(), `max_over_time(klaxon_drift_alert{stream="${stable}"}[1h])`);
+    expect(flags.map((s) => s.metric.severity).sort(), 'evaluated all along').toEqual(['critical', 'warning']);
     for (const s of flags) expect(s.value[1], `klaxon_drift_alert ${JSON.stringify(s.metric)}`).toBe('0');
 
-    expect((await alertmanagerAlerts(am())).filter((a) => a.labels.stream === STABLE)).toEqual([]);
+    expect((await alertmanagerAlerts(am())).filter((a) => a.labels.stream === stable)).toEqual([]);
     const about = (w: WebhookPayload): string[] => w.alerts.map((a) => a.labels.stream ?? '');
-    expect(receiver!.webhooks().flatMap(about)).not.toContain(STABLE);
-    expect(JSON.stringify(receiver!.deliveries())).not.toContain(STABLE);
+    expect(receiver!.webhooks().flatMap(about)).not.toContain(stable);
+    expect(JSON.stringify(receiver!.deliveries())).not.toContain(`stream ${stable}`);
+  });
 
+  it('raises no alert but the drift ones', async () => {
     const others = await query(prom(), 'ALERTS{alertstate="firing", alertname!~"KlaxonDrift(Warning|Critical)"}');
     expect(others.map((s) => s.metric)).toEqual([]);
   });
 
   it('answers every query of the Grafana dashboard with data, for drifting and stable streams alike', async () => {
-    const exported = exposedSeriesNames(await klaxon!.metrics());
-    const awaited = new Map<string, string>();
+    // The Kafka klaxon has committed offsets, so its lag gauge has samples.
+    await waitFor(async () => (await kafkaKlaxon!.metrics()).includes(`klaxon_kafka_consumer_lag{topic="${topic}",partition="0"}`), {
+      timeoutMs: 20_000,
+      what: 'the Kafka klaxon to export its consumer lag',
+    }).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${logs()}`);
+    });
+    const exported = new Set([
+      ...exposedSeriesNames(await klaxon!.metrics()),
+      ...exposedSeriesNames(await kafkaKlaxon!.metrics()),
+    ]);
     const failures: string[] = [];
     const seen = new Set<string>();
-    for (const stream of [...Object.keys(DRIFTING), STABLE]) {
+    for (const stream of [...Object.keys(DRIFTING), ...STABLE_STREAMS]) {
       for (const q of dashboardQueries(stream)) {
         if (seen.has(q.expr)) continue;
         seen.add(q.expr);
@@ -246,22 +280,16 @@ describe('klaxon -> Prometheus -> Alertmanager -> receivers, all real processes'
           failures.push(`${q.panel} ${q.refId}: ${String(e)}`);
           continue;
         }
-        if (missing.length > 0) {
-          const unexplained = missing.filter((n) => NOT_EXPORTED_YET[n] === undefined);
-          if (unexplained.length > 0) failures.push(`${q.panel} ${q.refId}: klaxon exports no ${unexplained.join(', ')}: ${q.expr}`);
-          for (const n of missing) awaited.set(`${q.panel} (${n})`, NOT_EXPORTED_YET[n] ?? 'unexplained');
-          continue;
+        if (result.length === 0) {
+          const why = missing.length > 0 ? `neither klaxon exports ${missing.join(', ')}` : 'no data';
+          failures.push(`${q.panel} ${q.refId} (stream ${stream}): ${why} for ${q.expr}`);
         }
-        if (result.length === 0) failures.push(`${q.panel} ${q.refId} (stream ${stream}): no data for ${q.expr}`);
         for (const s of result) {
           if (!Number.isFinite(Number(s.value[1]))) {
             failures.push(`${q.panel} ${q.refId} (stream ${stream}): ${s.value[1]} for ${q.expr} ${JSON.stringify(s.metric)}`);
           }
         }
       }
-    }
-    if (awaited.size > 0) {
-      console.info(`e2e: dashboard panels without a metric behind them yet:\n${[...awaited].map(([p, why]) => `  ${p}: ${why}`).join('\n')}`);
     }
     expect(failures).toEqual([]);
 
@@ -272,13 +300,23 @@ describe('klaxon -> Prometheus -> Alertmanager -> receivers, all real processes'
     };
     expect(await js('payment_amount', 'A')).toBeGreaterThan(await js('payment_amount', 'D'));
     expect(await js(STABLE, 'A')).toBeLessThan(await js(STABLE, 'D'));
+
+    // The Kafka panel shows the Kafka klaxon's partition.
+    const lag = dashboardQueries(KAFKA_STREAM).find((d) => d.panel === 'Kafka consumer lag')!;
+    expect((await query(prom(), lag.expr)).map((r) => r.metric)).toContainEqual({ topic, partition: '0' });
   });
 
-  it('passes promtool check metrics on the real process’s /metrics', async () => {
-    const text = await klaxon!.metrics();
-    expect(text).toMatch(/^klaxon_drift_alert\{stream="payment_amount",severity="warning"\} 1$/m);
-    const r = spawnSync(tools.promtool(), ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
-    expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
+  it('passes promtool check metrics on the real processes’ /metrics', async () => {
+    const demo = await klaxon!.metrics();
+    expect(demo).toMatch(/^klaxon_drift_alert\{stream="payment_amount",severity="warning"\} 1$/m);
+    const kafka = await kafkaKlaxon!.metrics();
+    expect(kafka).toMatch(/^klaxon_kafka_connected 1$/m);
+    for (const [who, text] of [['demo klaxon', demo], ['Kafka klaxon', kafka]] as const) {
+      const r = spawnSync(tools.promtool(), ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      // one line per offending series: say each problem once
+      const problems = [...new Set(`${r.stdout}${r.stderr}`.trim().split('\n').filter(Boolean))];
+      expect(problems, `promtool check metrics on the ${who}'s /metrics`).toEqual([]);
+      expect(r.status, who).toBe(0);
+    }
   });
 });
