@@ -216,7 +216,26 @@ describe('klaxon -> Prometheus -> Alertmanager -> receivers, all real processes'
       }
       const elapsedMs = Date.now() - startedAt;
       expect(elapsedMs).toBeLessThan(ALERT_DEADLINE_MS);
-      console.info(`e2e: both drift alerts delivered ${(elapsedMs / 1000).toFixed(1)} s after klaxon started`);
+      const notified = receiver!
+        .webhooks()
+        .flatMap((w) => w.alerts.map((a) => `${w.receiver}: ${a.labels.alertname}{stream="${a.labels.stream}"} ${a.status}`));
+      console.info(
+        `e2e: both drift alerts delivered ${(elapsedMs / 1000).toFixed(1)} s after klaxon started; webhook notifications:\n  ${[...new Set(notified)].join('\n  ')}`,
+      );
+
+      // A stream paged as critical does not also stay a warning in chat: the inhibition rule holds
+      // its warning (klaxon raises both severities on sensor_xy), whichever reached Alertmanager first.
+      await waitFor(
+        async () =>
+          (await alertmanagerAlerts(am())).some(
+            (a) =>
+              a.labels.alertname === 'KlaxonDriftWarning' &&
+              a.labels.stream === 'sensor_xy' &&
+              a.status.state === 'suppressed' &&
+              a.status.inhibitedBy.length > 0,
+          ),
+        { timeoutMs: 20_000, what: 'KlaxonDriftWarning{stream="sensor_xy"} inhibited by its critical alert' },
+      );
 
       // The receivers' own integrations got their rendered messages too, secrets read from files.
       const slack = receiver!.deliveries().filter((d) => d.integration === 'slack' && d.receiver === 'chat');
