@@ -41,28 +41,40 @@ export interface QuadratureResult {
   intervals: number;
 }
 
-/** One G7K15 panel: [Kronrod estimate, error estimate]. */
-function panel(f: (x: number) => number, a: number, b: number, out: Float64Array): void {
+/** Nodes of one panel, in the order the sums below read them: centre, then c ∓ h·XK[j]. */
+const NODES = 15;
+
+/**
+ * The integrand, a batch at a time: out[i] = f(xs[i]) for i < n. Panels hand over all 15
+ * nodes at once, so an integrand that loops over components can run them in its inner loop.
+ */
+export type BatchIntegrand = (xs: Float64Array, n: number, out: Float64Array) => void;
+
+/** One G7K15 panel: [Kronrod estimate, error estimate] into out[0], out[1]. */
+function panel(f: BatchIntegrand, a: number, b: number, xs: Float64Array, fv: Float64Array, out: Float64Array): void {
   const c = 0.5 * (a + b);
   const h = 0.5 * (b - a);
-  const fc = f(c);
+  xs[0] = c;
+  for (let j = 0; j < 7; j++) {
+    const dx = h * XK[j]!;
+    xs[1 + 2 * j] = c - dx;
+    xs[2 + 2 * j] = c + dx;
+  }
+  f(xs, NODES, fv);
+  const fc = fv[0]!;
   let k = fc * WK[7]!;
   let g = fc * WG[3]!;
   let abs = Math.abs(k);
-  const fv = out; // scratch: fv[2 + 2j], fv[3 + 2j] hold f(c − hx_j), f(c + hx_j)
   for (let j = 0; j < 7; j++) {
-    const dx = h * XK[j]!;
-    const f1 = f(c - dx);
-    const f2 = f(c + dx);
-    fv[2 + 2 * j] = f1;
-    fv[3 + 2 * j] = f2;
+    const f1 = fv[1 + 2 * j]!;
+    const f2 = fv[2 + 2 * j]!;
     k += WK[j]! * (f1 + f2);
     abs += WK[j]! * (Math.abs(f1) + Math.abs(f2));
     if (j & 1) g += WG[j >> 1]! * (f1 + f2);
   }
   const mean = 0.5 * k;
   let asc = WK[7]! * Math.abs(fc - mean);
-  for (let j = 0; j < 7; j++) asc += WK[j]! * (Math.abs(fv[2 + 2 * j]! - mean) + Math.abs(fv[3 + 2 * j]! - mean));
+  for (let j = 0; j < 7; j++) asc += WK[j]! * (Math.abs(fv[1 + 2 * j]! - mean) + Math.abs(fv[2 + 2 * j]! - mean));
   const scale = Math.abs(h);
   let err = Math.abs((k - g) * h);
   asc *= scale;
@@ -78,15 +90,17 @@ function panel(f: (x: number) => number, a: number, b: number, out: Float64Array
  * repeated points are skipped). Non-finite values of f make the result NaN: the caller's
  * integrand must be finite wherever it is evaluated.
  */
-export function integrate(f: (x: number) => number, breaks: ArrayLike<number>, opts: QuadratureOptions): QuadratureResult {
+export function integrate(f: BatchIntegrand, breaks: ArrayLike<number>, opts: QuadratureOptions): QuadratureResult {
   const lo: number[] = [];
   const hi: number[] = [];
   const val: number[] = [];
   const err: number[] = [];
-  const scratch = new Float64Array(16);
+  const scratch = new Float64Array(2);
+  const xs = new Float64Array(NODES);
+  const fv = new Float64Array(NODES);
   let evaluations = 0;
   const add = (a: number, b: number): void => {
-    panel(f, a, b, scratch);
+    panel(f, a, b, xs, fv, scratch);
     evaluations += 15;
     lo.push(a);
     hi.push(b);
@@ -111,7 +125,7 @@ export function integrate(f: (x: number) => number, breaks: ArrayLike<number>, o
     if (!(m > a && m < b)) break;
     total -= val[worst]!;
     totalErr -= err[worst]!;
-    panel(f, a, m, scratch);
+    panel(f, a, m, xs, fv, scratch);
     lo[worst] = a;
     hi[worst] = m;
     val[worst] = scratch[0]!;

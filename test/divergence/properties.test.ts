@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { REPLICATES } from '../../src/divergence/auto.js';
 import { DivergenceError, js, kl, METHODS, type DivergenceMethod } from '../../src/divergence/index.js';
-import { createGmm, gaussian } from '../../src/gmm/model.js';
+import { quadratureJs, quadratureKl, type QuadratureSettings } from '../../src/divergence/quadrature.js';
+import { createGmm, gaussian, type Gmm } from '../../src/gmm/model.js';
+import { createRng } from '../../src/math/rng.js';
 import { randomMixture } from './support.js';
 
 describe('exact Gaussian KL', () => {
@@ -166,6 +168,40 @@ describe('fixed sample sizes', () => {
       // Per-stratum sizes round up: at most a few points per randomisation and stratum over.
       expect(r.samples).toBeGreaterThanOrEqual(6000);
       expect(r.samples).toBeLessThanOrEqual(6000 + 3 * REPLICATES * 4);
+    }
+  });
+});
+
+describe('1-D quadrature on pairs nobody tuned for', () => {
+  it('matches a far finer quadrature to 1e-7 (far, narrow, tiny-weight components, means at 1e6)', () => {
+    const fine: QuadratureSettings = {
+      sdMultiples: [0, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 7, 8, 10],
+      supportSd: 20,
+      mergeSd: 0,
+      absTol: 1e-14,
+      relTol: 1e-13,
+      maxIntervals: 20_000,
+    };
+    const rng = createRng('line-family');
+    const mixture = (): Gmm => {
+      const k = 1 + Math.floor(rng.uniform() * 5);
+      const scale = 10 ** (rng.uniform() * 4 - 2);
+      const offset = rng.uniform() < 0.2 ? 1e6 : 0;
+      const means = Array.from({ length: k }, () => offset + scale * 3 * rng.normal() * (rng.uniform() < 0.1 ? 300 : 1));
+      const variances = Array.from({ length: k }, () => (scale * 10 ** (rng.uniform() * 3 - 1.5)) ** 2);
+      const raw = Array.from({ length: k }, () => (rng.uniform() < 0.15 ? 1e-4 : 0.2 + rng.uniform()));
+      const total = raw.reduce((a, b) => a + b, 0);
+      return createGmm({ k, d: 1, weights: raw.map((w) => w / total), means, covariances: variances, covarianceType: 'full' });
+    };
+    for (let i = 0; i < 30; i++) {
+      const p = mixture();
+      const q = mixture();
+      const a = kl(p, q);
+      const b = js(p, q);
+      expect(a.method).toBe(p.k === 1 && q.k === 1 ? 'exact' : 'quadrature');
+      const ka = quadratureKl(p, q, fine).value;
+      expect(Math.abs(a.value - ka)).toBeLessThanOrEqual(1e-7 * Math.max(1, ka));
+      expect(Math.abs(b.value - quadratureJs(p, q, fine).value)).toBeLessThanOrEqual(1e-7);
     }
   });
 });
