@@ -18,6 +18,7 @@
  * their `for: 1m` included, are the committed file, so an alert takes a little over a minute.
  * Missing binaries fail the test (scripts/deploy/install-prometheus.sh installs them).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,6 @@ import { dashboardQueries, streamVariableSource } from '../deploy/dashboard-quer
 import { metricNamesIn } from '../deploy/metric-contract.js';
 import { repoPath, requireTool } from '../deploy/tools.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { spawnSync } from 'node:child_process';
 import { startChild, type Child } from './support/children.js';
 import { CLI, exposedSeriesNames, startKlaxon, type Klaxon } from './support/klaxon.js';
 import {
