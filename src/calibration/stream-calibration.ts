@@ -5,7 +5,7 @@ import { MEASURES, SEVERITIES, type Measure, type Severity } from '../stream/vie
 import { bootstrapNull, empiricalPValue, nullScale, nullThreshold, quantileSorted, type NullDistribution } from './null.js';
 import { levelOf, type ThresholdSpec } from './rate.js';
 
-/** The null's quantiles exported as `klaxon_divergence_null_quantile_nats{quantile}`: bounded labels. */
+/** The null's quantiles exported as `klaxon_divergence_null_quantile_nats{level}`: bounded labels. */
 export const NULL_QUANTILES = [0.5, 0.95, 0.99] as const;
 
 export type CalibrationStatus = 'none' | 'running' | 'ready' | 'failed';

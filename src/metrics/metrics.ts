@@ -115,8 +115,9 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
 
   new Gauge({
     name: 'klaxon_divergence_null_quantile_nats',
-    help: "Quantile (0.5, 0.95, 0.99) of a divergence under no drift, from the stream's bootstrap null, in nats: the noise floor of the window fit.",
-    labelNames: ['stream', 'measure', 'quantile'],
+    // `level`, not `quantile`: Prometheus reserves that label for summaries (promtool refuses it on a gauge).
+    help: "Quantile (level 0.5, 0.95, 0.99) of a divergence under no drift, from the stream's bootstrap null, in nats: the noise floor of the window fit.",
+    labelNames: ['stream', 'measure', 'level'],
     registers: [registry],
     collect() {
       this.reset();
@@ -124,7 +125,7 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
         const q = s.calibration?.quantiles;
         if (!q) continue;
         for (const measure of MEASURES) {
-          for (const [quantile, v] of Object.entries(q[measure] ?? {})) setIfFinite(this, { stream: s.name, measure, quantile }, v);
+          for (const [level, v] of Object.entries(q[measure] ?? {})) setIfFinite(this, { stream: s.name, measure, level }, v);
         }
       }
     },

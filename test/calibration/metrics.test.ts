@@ -20,7 +20,7 @@ describe('calibration metrics', () => {
     expect(text).toContain('klaxon_drift_pvalue{stream="a",measure="js"} 0.004975');
     expect(text).toContain('klaxon_drift_pvalue{stream="a",measure="kl_ref_win"} 0.5');
     expect(text).not.toContain('klaxon_drift_pvalue{stream="a",measure="kl_win_ref"}');
-    expect(text).toContain('klaxon_divergence_null_quantile_nats{stream="a",measure="js",quantile="0.99"} 0.003');
+    expect(text).toContain('klaxon_divergence_null_quantile_nats{stream="a",measure="js",level="0.99"} 0.003');
     expect(text).toContain('klaxon_divergence_threshold_nats{stream="a",measure="js",severity="warning"} 0.0042');
   });
 

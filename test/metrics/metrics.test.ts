@@ -220,7 +220,17 @@ describe('createMetrics', () => {
 
   it('passes promtool check metrics', async () => {
     const bin = promtool();
-    const view = new FakeView([oneDimStream('a'), twoDimStream('b'), warmingStream('c')]);
+    const calibrated = oneDimStream('a');
+    // Every optional family too: a label Prometheus reserves (e.g. `quantile` on a gauge) fails here.
+    calibrated.calibration = {
+      status: 'ready',
+      replicates: 200,
+      windowSamples: 500,
+      pValues: { js: 0.01 },
+      quantiles: { js: { '0.5': 0.001, '0.95': 0.002, '0.99': 0.003 } },
+      thresholds: {},
+    };
+    const view = new FakeView([calibrated, twoDimStream('b'), warmingStream('c')]);
     const registry = new Registry();
     const observer = createMetrics(registry, view);
     observer.refitSeconds(0.01);
