@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { benchDivergence } from './divergence.js';
+import { benchEvaluate } from './evaluate.js';
 import { benchFit } from './fit.js';
 import { benchMonitor } from './monitor.js';
 
@@ -11,6 +12,7 @@ const parts: Record<string, (log: (line: string) => void) => Promise<void>> = {
   divergence: benchDivergence,
   fit: benchFit,
   monitor: benchMonitor,
+  evaluate: benchEvaluate,
 };
 
 const log = (line: string): void => {
