@@ -306,7 +306,7 @@ const TARGET_FLOOR = 1e-7;
 
 /** The default accuracy target: the seed's precision, and 1% (or 1e-3 nats) at worst. */
 export function defaultTarget(value: number, seedStderr: number): number {
-  return Math.max(TARGET_FLOOR, Math.min(0.95 * Math.max(0.01 * Math.abs(value), 1e-3), 0.85 * seedStderr));
+  return Math.max(TARGET_FLOOR, Math.min(0.95 * Math.max(0.01 * Math.abs(value), 1e-3), 0.92 * seedStderr));
 }
 
 const roundUp = (x: number): number => STEP * Math.ceil(Math.max(1, x) / STEP);

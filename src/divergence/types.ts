@@ -50,7 +50,7 @@ export interface DivergenceOptions {
   now?: () => number;
   /**
    * Standard error the adaptive samplers aim for, in nats. Default: the smaller of
-   * 0.95·max(1% of the value, 1e-3) and 0.85× the standard error the seed's 10^5-draw
+   * 0.95·max(1% of the value, 1e-3) and 0.92× the standard error the seed's 10^5-draw
    * Monte Carlo would have on the same pair (estimated along the way), so the default is
    * at least as precise as the seed answer, and within 1% (or 1e-3 nats) at worst.
    */
