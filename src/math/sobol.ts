@@ -87,11 +87,8 @@ const TWO_POW_M32 = 2 ** -32;
 const U_MIN = 2 ** -64;
 const U_MAX = 1 - 2 ** -53;
 
-/** Unscrambled direction numbers v_k = m_k·2^(32−k), k = 1…32, per dimension; built once. */
-let directions: Uint32Array | undefined;
-
-function directionNumbers(): Uint32Array {
-  if (directions) return directions;
+/** Unscrambled direction numbers v_k = m_k·2^(32−k), k = 1…32, per dimension (a constant table). */
+const DIRECTIONS: Uint32Array = (() => {
   const v = new Uint32Array(SOBOL_MAX_DIMENSION * BITS);
   for (let k = 0; k < BITS; k++) v[k] = 2 ** (BITS - 1 - k);
   JOE_KUO.forEach((row, j) => {
@@ -104,9 +101,8 @@ function directionNumbers(): Uint32Array {
       v[off + k] = x >>> 0;
     }
   });
-  directions = v;
   return v;
-}
+})();
 
 /** One independent randomisation of the first d coordinates of Sobol's sequence, in Gray-code order. */
 export class ScrambledSobol {
@@ -146,7 +142,7 @@ export class ScrambledSobol {
   private extend(k: number): void {
     if (k > BITS) throw new RangeError(`a Sobol randomisation holds at most 2^${BITS} points`);
     const { d, rng, columns, scrambled } = this;
-    const v = directionNumbers();
+    const v = DIRECTIONS;
     for (let kk = this.known; kk < k; kk++) {
       for (let j = 0; j < d; j++) {
         // Column kk: a one on the diagonal (digit kk), random digits below it.
