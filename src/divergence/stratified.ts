@@ -9,19 +9,24 @@ import { DivergenceError, type DivergenceResult } from './types.js';
 /**
  * Variance-reduced sampling of KL and JS between mixtures.
  *
- * - Strata: KL(p‖q) = Σ_c w_c E_{N_c}[log p − log q], one stratum per component of p (for
- *   JS, one per component of p and of q, each with half its weight), so the between-
- *   component part of the variance is gone.
- * - Control variates: within a stratum the log-densities of all components are quadratics
- *   in z with known means; the integrand is nearly a linear combination of them wherever one
- *   component dominates each mixture, so regressing it on them (one fit per stratum, pooled
- *   over randomisations) removes most of what is left.
+ * - Strata: KL(p‖q) = Σ_c w_c E_{N_c}[log p − log q], one stratum per component of p. JS is
+ *   E_m[ln 2 + r log r + (1 − r) log(1 − r)], r = p/(p + q), one stratum per component of
+ *   m = ½(p + q); that integrand is bounded, unlike the seed's log p − log m under p.
+ * - Control variates: within a stratum every component's Mahalanobis term m_t is a quadratic
+ *   in z with a known mean; the integrand is nearly a linear combination of them wherever one
+ *   component dominates each mixture. Each randomisation's estimate uses β fitted on the
+ *   others (leave one out), so fitting β to noise cannot shorten the error bar.
+ * - Directions: after a pilot, each stratum's coordinates are turned so that the directions in
+ *   which the control-variate residual varies (eigenvectors of E[∇r ∇rᵀ]) come first, and the
+ *   sampling density is widened along them (importance weights, with the weight itself as one
+ *   more control): the rare points where the residual is large — transitions towards other
+ *   components, a few sds out — are then seen often enough for the error bar to know them.
  * - Points: i.i.d. normals (`stratified`), or scrambled Sobol' points through Φ⁻¹ (`qmc`),
- *   R independent randomisations per stratum.
- * - Error bar: the spread of the R per-randomisation estimates of each stratum, so it is
- *   honest for QMC, where the points are not independent.
- * - Allocation: a pilot of the same size everywhere, then per-stratum sizes from Neyman's
- *   rule (n_s ∝ W_s σ_s), grown by powers of two until the standard error reaches its target.
+ *   R independent randomisations per stratum; the error bar is their spread, honest for QMC.
+ * - Sizes: the pilot (set aside afterwards: sizes chosen from its own points would bias it)
+ *   gives Neyman allocations n_s ∝ W_s σ_s; a first round spends a fraction of what it
+ *   predicts, later rounds are planned from the points so far to land under the target, so the
+ *   run rarely stops on a standard error that merely dipped below it.
  */
 
 export interface SamplerSettings {
@@ -92,7 +97,6 @@ class Stratum {
   n = 0;
   readonly sumF: Float64Array;
   readonly sumH: Float64Array;
-  total = 0;
   /** f is accumulated relative to its first value, to keep the sums of squares exact. */
   f0 = NaN;
   sf = 0;
@@ -116,6 +120,8 @@ class Stratum {
   g0 = NaN;
   sg = 0;
   sgg = 0;
+  /** Points behind sg and sgg: pilot included, as `restart` keeps them. */
+  sgCount = 0;
   rawMean = 0;
   rawVariance = 0;
   streams: ((n: number, out: Float64Array) => void)[];
@@ -153,7 +159,6 @@ class Stratum {
    */
   restart(fresh: () => (n: number, out: Float64Array) => void): void {
     this.n = 0;
-    this.total = 0;
     for (const a of [this.sumF, this.sumH, this.sfFit, this.sh, this.shh, this.shf, this.fitted]) a.fill(0);
     this.streams = this.streams.map(() => fresh());
   }
@@ -194,6 +199,7 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
         const gi = plain[i]! - s.g0;
         s.sg += weight[i]! * gi;
         s.sgg += weight[i]! * gi * gi;
+        s.sgCount++;
         const fi = f[i]! - s.f0;
         fr += fi;
         const hOff = i * t;
@@ -213,7 +219,6 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
       done += k;
     }
   }
-  s.total += (to - s.n) * s.streams.length;
   s.n = to;
   summarise(s);
 }
@@ -225,7 +230,6 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
  */
 function summarise(s: Stratum): void {
   const R = s.streams.length;
-  const N = s.total;
   const t = s.t;
   const { all, loo, reps, beta, ws } = s.work;
   all.n = 0;
@@ -265,8 +269,9 @@ function summarise(s: Stratum): void {
   for (let r = 0; r < R; r++) ss += (reps[r]! - mean) ** 2;
   s.mean = mean;
   s.variance = ss / (R * (R - 1));
-  s.rawMean = s.g0 + s.sg / N;
-  s.rawVariance = N > 1 ? Math.max(0, s.sgg / N - (s.sg / N) ** 2) : 0;
+  const G = s.sgCount;
+  s.rawMean = s.g0 + s.sg / G;
+  s.rawVariance = G > 1 ? Math.max(0, s.sgg / G - (s.sg / G) ** 2) : 0;
 }
 
 interface Totals {
