@@ -122,11 +122,11 @@ export class KafkaSource implements Source {
   /** Resumes partitions paused while others replay. */
   private readonly held: (() => void)[] = [];
   /** Per partition: records below this offset are a replay (the group had committed them). */
-  private readonly replayUntil = new Map<string, bigint>();
+  private readonly replayUntil = new Map<string, number>();
   /** Partitions this process has been assigned at some point. */
   private readonly seen = new Set<string>();
   /** Per partition: the next offset the monitor has not yet been given. */
-  private readonly applied = new Map<string, bigint>();
+  private readonly applied = new Map<string, number>();
   /** Per partition: the next offset the group has committed (from this process). */
   private readonly committed = new Map<string, { topic: string; partition: number; offset: number }>();
 
@@ -358,7 +358,7 @@ export class KafkaSource implements Source {
     }
   }
 
-  private observe(consumer: Consumer, ended: Deferred<SessionEnd>, first: Deferred<void>, groupOffsets: ReadonlyMap<string, bigint>): void {
+  private observe(consumer: Consumer, ended: Deferred<SessionEnd>, first: Deferred<void>, groupOffsets: ReadonlyMap<string, number>): void {
     const log = this.deps.logger;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.replayAssigned(payload.memberAssignment, groupOffsets);
@@ -395,7 +395,7 @@ export class KafkaSource implements Source {
     this.inBatch = true;
     try {
       await this.deliver(p, key, sink);
-      await this.commit(p, key, topic, partition, BigInt(batch.highWatermark));
+      await this.commit(p, key, topic, partition, Number(batch.highWatermark));
     } finally {
       this.inBatch = false;
     }
@@ -407,34 +407,34 @@ export class KafkaSource implements Source {
    * held records below the group's committed offset, seek back to them. Up to the committed
    * offset they are a replay. Runs inside kafkajs' GROUP_JOIN event, before its first fetch.
    */
-  private replayAssigned(assignment: Record<string, number[]>, groupOffsets: ReadonlyMap<string, bigint>): void {
+  private replayAssigned(assignment: Record<string, number[]>, groupOffsets: ReadonlyMap<string, number>): void {
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         const key = partitionKey(topic, partition);
         if (this.replayUntil.has(key)) {
           // A new session in the middle of a replay: carry on from where it stopped.
-          const from = this.applied.get(key) ?? BigInt(this.retained.get(key) ?? 0);
-          this.consumer!.seek({ topic, partition, offset: from.toString() });
+          const from = this.applied.get(key) ?? this.retained.get(key) ?? 0;
+          this.consumer!.seek({ topic, partition, offset: String(from) });
           continue;
         }
         if (this.seen.has(key)) continue;
         this.seen.add(key);
         const from = this.retained.get(key);
         const until = groupOffsets.get(key);
-        if (from === undefined || until === undefined || BigInt(from) >= until) continue;
+        if (from === undefined || until === undefined || from >= until) continue;
         this.replayUntil.set(key, until);
-        this.deps.logger?.info({ topic, partition, from, to: until.toString() }, 'replaying to rebuild the windows');
+        this.deps.logger?.info({ topic, partition, from, to: until }, 'replaying to rebuild the windows');
         this.consumer!.seek({ topic, partition, offset: String(from) });
       }
     }
   }
 
   /** The group's committed offsets (next offsets; none where it committed nothing). */
-  private async groupOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, bigint>> {
-    const out = new Map<string, bigint>();
+  private async groupOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
     if (this.retained.size === 0) return out;
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.config.groupId, topics: [...topics] })) {
-      for (const p of partitions) if (BigInt(p.offset) >= 0n) out.set(partitionKey(topic, p.partition), BigInt(p.offset));
+      for (const p of partitions) if (Number(p.offset) >= 0) out.set(partitionKey(topic, p.partition), Number(p.offset));
     }
     return out;
   }
@@ -443,16 +443,16 @@ export class KafkaSource implements Source {
   private async deliver(p: EachBatchPayload, key: string, sink: BatchSink): Promise<void> {
     const { batch } = p;
     const { topic, partition, messages } = batch;
-    const replayEnd = this.replayUntil.get(key) ?? -1n;
+    const replayEnd = this.replayUntil.get(key) ?? -1;
     let i = 0;
     while (i < messages.length && p.isRunning() && !p.isStale()) {
-      const next = this.applied.get(key) ?? -1n;
+      const next = this.applied.get(key) ?? -1;
       const records: KafkaRecord[] = [];
       let replay: boolean | undefined;
       let last = '';
       for (; i < messages.length && records.length < this.tuning.chunk; i++) {
         const m = messages[i]!;
-        const offset = BigInt(m.offset);
+        const offset = Number(m.offset);
         if (offset < next) {
           last = m.offset; // applied before (a redelivery): only the position moves
           continue;
@@ -476,13 +476,13 @@ export class KafkaSource implements Source {
       }
       if (last !== '') {
         p.resolveOffset(last);
-        const after = BigInt(last) + 1n;
+        const after = Number(last) + 1;
         if (after > next) this.applied.set(key, after);
-        if (replayEnd >= 0n && after >= replayEnd && this.replayUntil.delete(key)) {
+        if (replayEnd >= 0 && after >= replayEnd && this.replayUntil.delete(key)) {
           // The group had committed up to here: the state now stands where the last run left it.
-          if (!this.committed.has(key)) this.committed.set(key, { topic, partition, offset: Number(replayEnd) });
+          if (!this.committed.has(key)) this.committed.set(key, { topic, partition, offset: replayEnd });
           if (this.replayUntil.size === 0) for (const resume of this.held.splice(0)) resume();
-          this.deps.logger?.info({ topic, partition, upTo: replayEnd.toString() }, 'windows rebuilt; consuming new records');
+          this.deps.logger?.info({ topic, partition, upTo: replayEnd }, 'windows rebuilt; consuming new records');
         }
       }
       await p.heartbeat();
@@ -490,13 +490,13 @@ export class KafkaSource implements Source {
   }
 
   /** Commits what the monitor has applied beyond the replay, if anything is new. */
-  private async commit(p: EachBatchPayload, key: string, topic: string, partition: number, high: bigint): Promise<void> {
+  private async commit(p: EachBatchPayload, key: string, topic: string, partition: number, high: number): Promise<void> {
     const applied = this.applied.get(key);
     if (applied === undefined || this.replayUntil.has(key)) return;
     const known = this.committed.get(key);
-    if (known === undefined || BigInt(known.offset) < applied) {
-      await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: applied.toString() }] }] });
-      this.committed.set(key, { topic, partition, offset: Number(applied) });
+    if (known === undefined || known.offset < applied) {
+      await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(applied) }] }] });
+      this.committed.set(key, { topic, partition, offset: applied });
     }
     this.lag.update(topic, partition, applied, high);
   }
@@ -539,7 +539,7 @@ export class KafkaSource implements Source {
     if (!now && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
     for (const [key, next] of this.applied) {
       const c = this.committed.get(key);
-      if (c === undefined || BigInt(c.offset) !== next) return;
+      if (c === undefined || c.offset !== next) return;
     }
     this.lastCheckpointMs = this.deps.clock.now();
     this.checkpointing = true;

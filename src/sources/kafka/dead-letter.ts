@@ -52,12 +52,12 @@ export class DeadLetterProducer {
 
 function letter({ record, reason, stream }: Rejection): Message {
   const headers: IHeaders = {
-    ...record.headers,
+    ...record.message.headers,
     [DEAD_LETTER_HEADERS.reason]: reason,
     [DEAD_LETTER_HEADERS.topic]: record.topic,
     [DEAD_LETTER_HEADERS.partition]: String(record.partition),
     [DEAD_LETTER_HEADERS.offset]: record.offset,
   };
   if (stream !== undefined) headers[DEAD_LETTER_HEADERS.stream] = stream;
-  return { key: record.key, value: record.value, headers, timestamp: String(record.timestampMs) };
+  return { key: record.message.key, value: record.value, headers, timestamp: record.message.timestamp };
 }

@@ -10,7 +10,7 @@ import { partitionKey } from './partitions.js';
  */
 export class LagTracker {
   /** Next offsets the group has committed, as this consumer knows them. */
-  private readonly committed = new Map<string, bigint>();
+  private readonly committed = new Map<string, number>();
 
   constructor(
     private readonly metrics: KafkaMetrics,
@@ -18,7 +18,7 @@ export class LagTracker {
   ) {}
 
   /** After a commit (next offset), or from a batch: `high` is that batch's high watermark. */
-  update(topic: string, partition: number, committed: bigint, high?: bigint): void {
+  update(topic: string, partition: number, committed: number, high?: number): void {
     const k = partitionKey(topic, partition);
     const known = this.committed.get(k);
     if (known === undefined || committed > known) this.committed.set(k, committed);
@@ -35,18 +35,18 @@ export class LagTracker {
         const k = partitionKey(topic, p.partition);
         const remote = commits.find((c) => c.partition === p.partition)?.offset;
         let committed = this.committed.get(k);
-        if (remote !== undefined && BigInt(remote) >= 0n && (committed === undefined || BigInt(remote) > committed)) {
-          committed = BigInt(remote);
+        if (remote !== undefined && Number(remote) >= 0 && (committed === undefined || Number(remote) > committed)) {
+          committed = Number(remote);
           this.committed.set(k, committed);
         }
         // Nothing committed yet: the group will start from the beginning, or from the end.
-        committed ??= BigInt(fromBeginning ? p.low : p.high);
-        this.set(topic, p.partition, BigInt(p.high) - committed);
+        committed ??= Number(fromBeginning ? p.low : p.high);
+        this.set(topic, p.partition, Number(p.high) - committed);
       }
     }
   }
 
-  private set(topic: string, partition: number, lag: bigint): void {
-    this.metrics.lag(topic, partition, Number(lag < 0n ? 0n : lag));
+  private set(topic: string, partition: number, lag: number): void {
+    this.metrics.lag(topic, partition, lag);
   }
 }

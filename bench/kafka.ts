@@ -1,0 +1,268 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { parseConfig } from '../src/config/resolve.js';
+import { createRng } from '../src/math/rng.js';
+import { KafkaSource } from '../src/sources/kafka/consumer.js';
+import { systemClock } from '../src/stream/clock.js';
+import { Monitor } from '../src/stream/monitor.js';
+
+/**
+ * End-to-end records/s through klaxon (Kafka source → decode → windows, committing after
+ * every batch, checkpointing, the scheduler fitting and evaluating meanwhile at the default
+ * 10 s interval) against bare kafkajs consumers reading the same topic on the same broker and
+ * committing the same way: one that only counts the records, one that also JSON.parses each
+ * (the least any consumer of JSON does). Target: klaxon at ≥ 0.8× the bare consumer.
+ *
+ * Wall time runs from the first record to the last; CPU time is this process's (user +
+ * system) over the same span, per record: the cost, less blurred by other load on the machine.
+ *
+ * The broker: KAFKA_BROKERS if set; else whatever answers on 127.0.0.1:${KAFKA_PORT:-9092};
+ * else this starts one with scripts/kafka/up.sh (Java 17 and Maven; `npm run kafka:down`
+ * stops it). KLAXON_BENCH_KAFKA_RECORDS sets the record count (default 500,000).
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RECORDS = Number(process.env.KLAXON_BENCH_KAFKA_RECORDS ?? 500_000);
+const PARTITIONS = 3;
+const ROUNDS = 3;
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, timeout: 1000 });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true)).once('error', () => done(false)).once('timeout', () => done(false));
+  });
+}
+
+async function brokers(log: (line: string) => void): Promise<string[]> {
+  const env = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
+  if (env?.length) return env;
+  const port = Number(process.env.KAFKA_PORT ?? 9092);
+  if (!(await answers(port))) {
+    log(`no broker on 127.0.0.1:${port}; starting one with scripts/kafka/up.sh (stop it with npm run kafka:down)`);
+    await promisify(execFile)('bash', [`${ROOT}/scripts/kafka/up.sh`], { timeout: 300_000 });
+  }
+  return [`127.0.0.1:${port}`];
+}
+
+/** A demo-like JSON record of ~120 bytes. */
+function values(n: number): string[] {
+  const rng = createRng('bench-kafka');
+  return Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      id: i,
+      ts: 1_700_000_000_000 + i,
+      amount: Math.round((50 + 10 * rng.normal()) * 1e4) / 1e4,
+      latency_ms: Math.round((rng.uniform() < 0.7 ? 20 + 3 * rng.normal() : 45 + 6 * rng.normal()) * 1e4) / 1e4,
+      x: Math.round(rng.normal() * 1e4) / 1e4,
+      y: Math.round(rng.normal() * 1e4) / 1e4,
+      merchant: `m${i % 50}`,
+    }),
+  );
+}
+
+async function produce(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const all = values(RECORDS);
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < all.length; i += 10_000) {
+    sends.push(producer.send({ topic, acks: 1, messages: all.slice(i, i + 10_000).map((value) => ({ value })) }));
+    if (sends.length >= 4) await sends.shift();
+  }
+  await Promise.all(sends);
+  await producer.disconnect();
+}
+
+/** One consumer's run: the whole of it, and the part after the first WARMUP records. */
+interface Run {
+  all: Span;
+  /** After the warm-up: JIT compiled, klaxon's references fitted (`referencesFitted` says whether). */
+  steady: Span;
+  records: number;
+  referencesFitted?: boolean;
+  vectors?: number;
+}
+
+/** Wall and CPU (user + system) time of this process over a span of records. */
+interface Span {
+  seconds: number;
+  cpuSeconds: number;
+  records: number;
+}
+
+/** The first fifth of the records warms up: JIT, connections, klaxon's one-time reference fits. */
+const WARMUP = Math.floor(RECORDS / 5);
+
+/** Marks taken as records are read: at the first, at the warm-up's end, at the last. */
+class Meter {
+  private first: { wall: number; cpu: number } | undefined;
+  private warm: { wall: number; cpu: number; seen: number } | undefined;
+  private last = { wall: 0, cpu: 0 };
+  seen = 0;
+
+  private now(): { wall: number; cpu: number } {
+    const cpu = process.cpuUsage();
+    return { wall: performance.now(), cpu: cpu.user + cpu.system };
+  }
+
+  /** Before handling `n` records. True when this call ended the warm-up. */
+  before(): boolean {
+    if (this.first === undefined) this.first = this.now();
+    if (this.warm === undefined && this.seen >= WARMUP) {
+      this.warm = { ...this.now(), seen: this.seen };
+      return true;
+    }
+    return false;
+  }
+
+  after(n: number): void {
+    this.seen += n;
+    this.last = this.now();
+  }
+
+  run(extra: Partial<Run> = {}): Run {
+    const span = (from: { wall: number; cpu: number }, records: number): Span => ({
+      seconds: (this.last.wall - from.wall) / 1000,
+      cpuSeconds: (this.last.cpu - from.cpu) / 1e6,
+      records,
+    });
+    return {
+      all: span(this.first!, this.seen),
+      steady: span(this.warm!, this.seen - this.warm!.seen),
+      records: this.seen,
+      ...extra,
+    };
+  }
+}
+
+/** kafkajs alone: eachBatch, resolve, commit the batch's end; `parse` JSON.parses each value. */
+async function bare(kafka: Kafka, topic: string, groupId: string, parse: boolean): Promise<Run> {
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const meter = new Meter();
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  let sink = 0;
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+      meter.before();
+      for (const m of batch.messages) {
+        if (parse) sink += (JSON.parse(m.value!.toString('utf8')) as { x: number }).x;
+        else sink += m.value?.length ?? 0;
+      }
+      const end = batch.lastOffset();
+      resolveOffset(end);
+      await commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition: batch.partition, offset: (BigInt(end) + 1n).toString() }] }],
+      });
+      await heartbeat();
+      meter.after(batch.messages.length);
+      if (meter.seen >= RECORDS && Number.isFinite(sink)) done();
+    },
+  });
+  await finished;
+  await consumer.disconnect();
+  return meter.run();
+}
+
+/** klaxon: the Kafka source into a monitor with three streams, its scheduler running. */
+async function klaxon(brokerList: string[], topic: string, groupId: string): Promise<Run> {
+  const config = parseConfig({
+    source: { type: 'kafka', brokers: brokerList, groupId, topics: [topic], fromBeginning: true, checkpointTopic: `${groupId}.checkpoint` },
+    defaults: { window: { size: 2000 } },
+    streams: [
+      { name: 'amount', topic, fields: ['amount'] },
+      { name: 'latency', topic, fields: ['latency_ms'] },
+      { name: 'xy', topic, fields: ['x', 'y'] },
+    ],
+  });
+  if (config.source.type !== 'kafka') throw new Error('kafka config expected');
+  const monitor = new Monitor({ streams: config.streams, stateDir: `${ROOT}/.cache/bench-kafka-state` });
+  await monitor.init();
+  monitor.start();
+  const source = new KafkaSource(config.source, { clock: systemClock, registry: new Registry(), state: monitor });
+  const meter = new Meter();
+  let referencesFitted = false;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  await source.start(async (batch, options) => {
+    if (meter.before()) referencesFitted = monitor.streams().every((s) => s.reference !== undefined);
+    monitor.ingest(source.name, batch, options);
+    meter.after(batch.length);
+    if (meter.seen >= RECORDS) setImmediate(done); // after this chunk's commit
+  });
+  await finished;
+  await source.stop();
+  await monitor.stop();
+  const vectors = monitor.streams().reduce((sum, s) => sum + s.recordsTotal, 0);
+  return meter.run({ referencesFitted, vectors });
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export async function benchKafka(log: (line: string) => void): Promise<void> {
+  const brokerList = await brokers(log);
+  const kafka = new Kafka({ clientId: 'klaxon-bench', brokers: brokerList, logLevel: logLevel.NOTHING });
+  const topic = `bench-kafka-${Date.now().toString(36)}`;
+  const t0 = performance.now();
+  await produce(kafka, topic);
+  log(`${fmt(RECORDS)} JSON records (~120 B) in ${PARTITIONS} partitions of ${topic} on ${brokerList.join(',')}, produced in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${ROUNDS} rounds, alternating, best of each`);
+  log('');
+
+  const runs: Record<'bare' | 'parse' | 'klaxon', Run[]> = { bare: [], parse: [], klaxon: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.bare.push(await bare(kafka, topic, `${topic}-bare-${round}`, false));
+    runs.parse.push(await bare(kafka, topic, `${topic}-parse-${round}`, true));
+    runs.klaxon.push(await klaxon(brokerList, topic, `${topic}-klaxon-${round}`));
+    const last = { bare: runs.bare.at(-1)!, parse: runs.parse.at(-1)!, klaxon: runs.klaxon.at(-1)! };
+    for (const r of Object.values(last)) if (r.records !== RECORDS) throw new Error(`read ${r.records} of ${RECORDS} records`);
+    const rate = (r: Run): string => fmt(r.records / r.all.seconds);
+    log(`round ${round + 1}: bare ${rate(last.bare)}, bare+JSON.parse ${rate(last.parse)}, klaxon ${rate(last.klaxon)} records/s (whole run)`);
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  type Part = 'all' | 'steady';
+  const rate = (k: keyof typeof runs, part: Part): number => median(runs[k].map((r) => r[part].records / r[part].seconds));
+  const cost = (k: keyof typeof runs, part: Part): number => median(runs[k].map((r) => (r[part].cpuSeconds / r[part].records) * 1e6));
+  const row = (name: string, k: keyof typeof runs, part: Part): string => {
+    const vsBare = rate(k, part) / rate('bare', part);
+    const target = k === 'klaxon' ? (vsBare >= 0.8 ? 'met' : 'missed') : '';
+    return `| ${name} | ${fmt(rate(k, part))} | ${vsBare.toFixed(2)}× | ${(rate(k, part) / rate('parse', part)).toFixed(2)}× | ${fmt(cost(k, part), 2)} | ${target} |`;
+  };
+  log('');
+  log(`medians of ${ROUNDS} rounds; "steady" leaves out each run's first ${fmt(WARMUP)} records (JIT warm-up, and klaxon's one-time reference fits)`);
+  log('');
+  log('| consumer | records/s | vs bare | vs bare+parse | CPU µs/record | ≥ 0.80× bare |');
+  log('|---|---:|---:|---:|---:|---|');
+  for (const part of ['all', 'steady'] as const) {
+    const when = part === 'all' ? 'whole run' : 'steady';
+    log(row(`bare kafkajs (eachBatch, commit per batch), ${when}`, 'bare', part));
+    log(row(`bare kafkajs + JSON.parse of each value, ${when}`, 'parse', part));
+    log(row(`klaxon: 3 streams, decode, windows, commit, checkpoint, scheduler, ${when}`, 'klaxon', part));
+  }
+  log('');
+  const fitted = runs.klaxon.filter((r) => r.referencesFitted).length;
+  log(`klaxon decoded ${fmt(runs.klaxon[0]!.vectors ?? 0)} vectors per run; its references were fitted by the end of the warm-up in ${fitted} of ${ROUNDS} runs.`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+}
