@@ -4,25 +4,33 @@ import { partitionKey } from './partitions.js';
 
 /**
  * Consumer lag per partition: the high watermark minus the group's committed offset. Updated
- * after every batch from the batch's own high watermark (free), and every `intervalMs` from
- * the admin client, so that a consumer stuck in a slow batch, or one that gets nothing,
- * still shows its lag growing.
+ * after every commit with the batch's own high watermark (free), and every lagPollMs from the
+ * admin client, so that a consumer stuck in a slow batch, or one that gets nothing, still
+ * shows its lag growing. Both only ever move forward: a batch fetched before newer records
+ * arrived must not report their lag as gone.
  */
 export class LagTracker {
   /** Next offsets the group has committed, as this consumer knows them. */
   private readonly committed = new Map<string, number>();
+  /** The highest high watermark seen. */
+  private readonly highs = new Map<string, number>();
 
   constructor(
     private readonly metrics: KafkaMetrics,
     private readonly groupId: string,
   ) {}
 
-  /** After a commit (next offset), or from a batch: `high` is that batch's high watermark. */
-  update(topic: string, partition: number, committed: number, high?: number): void {
+  /** After a commit (next offset); `high` is the batch's high watermark. */
+  update(topic: string, partition: number, committed: number, high: number): void {
     const k = partitionKey(topic, partition);
-    const known = this.committed.get(k);
-    if (known === undefined || committed > known) this.committed.set(k, committed);
-    if (high !== undefined) this.set(topic, partition, high - (this.committed.get(k) ?? committed));
+    this.set(topic, partition, this.raise(this.highs, k, high) - this.raise(this.committed, k, committed));
+  }
+
+  private raise(map: Map<string, number>, key: string, value: number): number {
+    const known = map.get(key);
+    if (known !== undefined && known >= value) return known;
+    map.set(key, value);
+    return value;
   }
 
   /** Asks the brokers for every partition of `topics`: high watermarks and the group's commits. */
@@ -33,20 +41,16 @@ export class LagTracker {
       const commits = groups.find((g) => g.topic === topic)?.partitions ?? [];
       for (const p of await admin.fetchTopicOffsets(topic)) {
         const k = partitionKey(topic, p.partition);
-        const remote = commits.find((c) => c.partition === p.partition)?.offset;
-        let committed = this.committed.get(k);
-        if (remote !== undefined && Number(remote) >= 0 && (committed === undefined || Number(remote) > committed)) {
-          committed = Number(remote);
-          this.committed.set(k, committed);
-        }
+        const remote = Number(commits.find((c) => c.partition === p.partition)?.offset ?? -1);
+        let committed = remote >= 0 ? this.raise(this.committed, k, remote) : this.committed.get(k);
         // Nothing committed yet: the group will start from the beginning, or from the end.
         committed ??= Number(fromBeginning ? p.low : p.high);
-        this.set(topic, p.partition, Number(p.high) - committed);
+        this.set(topic, p.partition, this.raise(this.highs, k, Number(p.high)) - committed);
       }
     }
   }
 
   private set(topic: string, partition: number, lag: number): void {
-    this.metrics.lag(topic, partition, lag);
+    this.metrics.lag(topic, partition, Math.max(0, lag));
   }
 }
