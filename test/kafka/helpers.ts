@@ -1,4 +1,7 @@
-// Shared by the Kafka source tests: producing seeded records, configs, an in-process app, scrapes.
+// Shared by the Kafka source tests: producing seeded records, configs, an in-process app, scrapes,
+// and klaxon as a separate process (the compiled CLI).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
@@ -6,6 +9,7 @@ import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/resolve.js';
 import type { Config } from '../../src/config/types.js';
 import { createRng } from '../../src/math/rng.js';
+import { ROOT } from '../support/cli.js';
 
 export const kafkaClient = (brokers: string[]): Kafka =>
   new Kafka({ clientId: 'klaxon-kafka-test', brokers, logLevel: logLevel.NOTHING });
@@ -161,3 +165,56 @@ export function metric(text: string, series: string): number | undefined {
   }
   return undefined;
 }
+
+export interface Klaxon {
+  child: ChildProcess;
+  /** http://host:port of its HTTP server. */
+  base: string;
+  /** Its stdout lines and stderr chunks. */
+  output: string[];
+}
+
+const children: ChildProcess[] = [];
+
+/** SIGKILLs every klaxon process still running (afterAll). */
+export function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** Starts `klaxon run` and resolves once it logged 'klaxon started' (its HTTP port inside). */
+export function startKlaxon(configFile: string, options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Klaxon> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'run', '--config', configFile], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const output: string[] = [];
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        output.push(line);
+        try {
+          const entry = JSON.parse(line) as { msg?: string; http?: string };
+          if (entry.msg === 'klaxon started') resolve({ child, base: `http://${entry.http}`, output });
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+    child.once('exit', (code, signal) => reject(new Error(`klaxon exited (${code ?? signal}) before starting:\n${output.join('\n')}`)));
+  });
+}
+
+export async function killHard(k: Klaxon): Promise<void> {
+  const exited = new Promise((r) => k.child.once('exit', r));
+  process.kill(k.child.pid!, 'SIGKILL');
+  await exited;
+}
+

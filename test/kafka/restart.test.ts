@@ -4,24 +4,15 @@
 // stream's reference is identical to an uninterrupted run's, and its window holds the same
 // records (same oldest offset, same count, at the same committed offset), while no record
 // is counted twice.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
-import { ROOT } from '../support/cli.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, metric, produce, rawConfig, records } from './helpers.js';
+import { committed, kafkaClient, killAll, killHard, metric, produce, rawConfig, records, startKlaxon, type Klaxon } from './helpers.js';
 
-interface Klaxon {
-  child: ChildProcess;
-  base: string;
-  output: string[];
-}
-
-const children: ChildProcess[] = [];
 let brokers: string[];
 const dir = mkdtempSync(join(tmpdir(), 'klaxon-restart-'));
 
@@ -30,7 +21,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll();
 });
 
 function writeConfig(name: string, groupId: string, topic: string, checkpointTopic: string): string {
@@ -42,42 +33,6 @@ function writeConfig(name: string, groupId: string, topic: string, checkpointTop
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(raw));
   return file;
-}
-
-/** Starts `klaxon run` and resolves once it logged 'klaxon started' (its HTTP port inside). */
-function startKlaxon(configFile: string): Promise<Klaxon> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'run', '--config', configFile], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const output: string[] = [];
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        output.push(line);
-        try {
-          const entry = JSON.parse(line) as { msg?: string; http?: string };
-          if (entry.msg === 'klaxon started') resolve({ child, base: `http://${entry.http}`, output });
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-    child.once('exit', (code, signal) => reject(new Error(`klaxon exited (${code ?? signal}) before starting:\n${output.join('\n')}`)));
-  });
-}
-
-async function killHard(k: Klaxon): Promise<void> {
-  const exited = new Promise((r) => k.child.once('exit', r));
-  process.kill(k.child.pid!, 'SIGKILL');
-  await exited;
 }
 
 interface StreamJson {
@@ -146,7 +101,7 @@ describe('kafka source: kill -9 and restart', () => {
 
     // 1. Killed while collecting its reference (n = 500; 300 records in).
     await produce(brokers, topic, records('restart', 0, 300));
-    let k = await startKlaxon(cfg);
+    let k = await startKlaxon(cfg, { cwd: dir });
     await waitFor(async () => (await checkpointCommitted(checkpoint, topic))?.committed === 300, {
       timeoutMs: 30_000,
       what: 'a checkpoint at committed offset 300',
@@ -156,7 +111,7 @@ describe('kafka source: kill -9 and restart', () => {
 
     // 2. Restarted: the 300 are replayed into the reference being collected; 700 more arrive.
     await produce(brokers, topic, records('restart', 300, 700));
-    k = await startKlaxon(cfg);
+    k = await startKlaxon(cfg, { cwd: dir });
     await waitFor(async () => (await committed(brokers, group, topic)) === 1_000, { timeoutMs: 60_000, what: '1000 committed' });
     await waitFor(async () => (await checkpointOf(checkpoint, group, topic)).references.join() === 'pair,x', {
       timeoutMs: 30_000,
@@ -174,7 +129,7 @@ describe('kafka source: kill -9 and restart', () => {
     const replayFrom = (await checkpointOf(checkpoint, group, topic)).replayFrom!;
     expect(replayFrom).toBeLessThan(committedAtKill);
 
-    k = await startKlaxon(cfg);
+    k = await startKlaxon(cfg, { cwd: dir });
     await waitFor(async () => (await committed(brokers, group, topic)) === 2_000, { timeoutMs: 60_000, what: '2000 committed' });
     await waitFor(async () => (await checkpointCommitted(checkpoint, topic))?.committed === 2_000, {
       timeoutMs: 30_000,
@@ -189,7 +144,7 @@ describe('kafka source: kill -9 and restart', () => {
     expect(metric(metrics, 'klaxon_kafka_replayed_records_total')).toBe(committedAtKill - replayFrom);
 
     // The uninterrupted run over the same records.
-    const uninterrupted = await startKlaxon(writeConfig('clean', `${group}-clean`, topic, `${checkpoint}-clean`));
+    const uninterrupted = await startKlaxon(writeConfig('clean', `${group}-clean`, topic, `${checkpoint}-clean`), { cwd: dir });
     await waitFor(async () => (await committed(brokers, `${group}-clean`, topic)) === 2_000, { timeoutMs: 60_000, what: 'clean run at 2000' });
     await waitFor(async () => (await checkpointCommitted(`${checkpoint}-clean`, topic))?.committed === 2_000, {
       timeoutMs: 30_000,

@@ -1,8 +1,9 @@
 // A second, throwaway Kafka broker that only speaks SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512),
+// in the clear on one listener and over TLS on another (a certificate from a CA made here),
 // from the same Maven Central jars as scripts/kafka/up.sh. Its SCRAM users are created when
 // the storage is formatted (KRaft has no ZooKeeper to hold them).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +21,25 @@ export const SASL_USERS = {
 const ADMIN = { username: 'admin', password: 'admin-s3cret' };
 
 export interface SaslBroker {
+  /** SASL_PLAINTEXT. */
   brokers: string[];
+  /** SASL_SSL, with a certificate for 127.0.0.1 signed by `caFile`. */
+  tlsBrokers: string[];
+  caFile: string;
   stop(): Promise<void>;
+}
+
+/** A CA, and a server key and certificate for 127.0.0.1 it signed, as PEM files in `dir`. */
+async function certificates(dir: string): Promise<{ ca: string; server: string }> {
+  const ssl = (...args: string[]) => run('openssl', args, { cwd: dir, timeout: 60_000 });
+  await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=klaxon-test-ca');
+  await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+  // Kafka's PEM keystore wants a PKCS#8 key followed by the certificate chain, in one file.
+  await ssl('pkcs8', '-topk8', '-nocrypt', '-in', 'server.key', '-out', 'server.pk8');
+  writeFileSync(join(dir, 'server.pem'), readFileSync(join(dir, 'server.pk8'), 'utf8') + readFileSync(join(dir, 'server.crt'), 'utf8'));
+  return { ca: join(dir, 'ca.pem'), server: join(dir, 'server.pem') };
 }
 
 function freePort(): Promise<number> {
@@ -47,26 +65,31 @@ async function libs(): Promise<string> {
 
 export async function startSaslBroker(): Promise<SaslBroker> {
   const lib = await libs();
-  const [port, controller] = [await freePort(), await freePort()];
+  const [port, tlsPort, controller] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'klaxon-sasl-kafka-'));
+  const certs = await certificates(dir);
   const jaas = (module: string, extra: string) => `${module} required ${extra};`;
+  const plainUsers = `username="${ADMIN.username}" password="${ADMIN.password}" user_${ADMIN.username}="${ADMIN.password}" user_${SASL_USERS.plain.username}="${SASL_USERS.plain.password}"`;
+  const listenerJaas = (listener: string) => [
+    `listener.name.${listener}.plain.sasl.jaas.config=${jaas('org.apache.kafka.common.security.plain.PlainLoginModule', plainUsers)}`,
+    `listener.name.${listener}.scram-sha-256.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule', '')}`,
+    `listener.name.${listener}.scram-sha-512.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule', '')}`,
+  ];
   const props = [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controller}`,
-    `listeners=SASL_PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
-    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=SASL_PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${tlsPort},CONTROLLER://127.0.0.1:${controller}`,
+    `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${tlsPort}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name=SASL_PLAINTEXT',
     'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=PLAIN',
-    `listener.name.sasl_plaintext.plain.sasl.jaas.config=${jaas(
-      'org.apache.kafka.common.security.plain.PlainLoginModule',
-      `username="${ADMIN.username}" password="${ADMIN.password}" user_${ADMIN.username}="${ADMIN.password}" user_${SASL_USERS.plain.username}="${SASL_USERS.plain.password}"`,
-    )}`,
-    `listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule', '')}`,
-    `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=${jaas('org.apache.kafka.common.security.scram.ScramLoginModule', '')}`,
+    ...listenerJaas('sasl_plaintext'),
+    ...listenerJaas('sasl_ssl'),
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${certs.server}`,
     `log.dirs=${join(dir, 'data')}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -89,6 +112,7 @@ export async function startSaslBroker(): Promise<SaslBroker> {
   );
   const child: ChildProcess = spawn('java', [...jvm, 'kafka.Kafka', join(dir, 'server.properties')], { stdio: 'ignore' });
   const brokers = [`127.0.0.1:${port}`];
+  const tlsBrokers = [`127.0.0.1:${tlsPort}`];
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -119,5 +143,5 @@ export async function startSaslBroker(): Promise<SaslBroker> {
     await stop();
     throw err;
   }
-  return { brokers, stop };
+  return { brokers, tlsBrokers, caFile: certs.ca, stop };
 }

@@ -1,7 +1,12 @@
 // SASL from the configuration against a real broker that requires it: PLAIN, SCRAM-SHA-256
 // and SCRAM-SHA-512 consume; a wrong password fails the start with a clear, final error; the
-// password, read from the environment variable the config names, is never logged.
+// password, read from the environment variable the config names, is never logged. And TLS:
+// `klaxon run` with `ssl: true` over SASL_SSL, trusting a private CA via NODE_EXTRA_CA_CERTS.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/resolve.js';
 import type { KafkaSourceConfig, SaslMechanism } from '../../src/config/types.js';
@@ -11,7 +16,7 @@ import { KafkaSourceError } from '../../src/sources/kafka/errors.js';
 import type { SourceLogger } from '../../src/sources/source.js';
 import { systemClock } from '../../src/stream/clock.js';
 import { uniqueTopic, waitFor } from '../support/kafka.js';
-import { records } from './helpers.js';
+import { killAll, killHard, metric, records, startKlaxon } from './helpers.js';
 import { SASL_USERS, startSaslBroker, type SaslBroker } from './sasl-broker.js';
 
 const ENV = 'KLAXON_TEST_KAFKA_PASSWORD';
@@ -22,6 +27,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  killAll();
   await broker?.stop();
 });
 
@@ -122,4 +128,38 @@ describe('kafka source: SASL', () => {
     const source = new KafkaSource(sourceConfig('plain', SASL_USERS.plain.username, 'never-used'), { clock: systemClock, env: {} });
     await expect(source.start(async () => undefined)).rejects.toThrow(`environment variable ${ENV} is not set`);
   });
+
+  it('runs over SASL_SSL with ssl: true, trusting a private CA through NODE_EXTRA_CA_CERTS', async () => {
+    const topic = uniqueTopic('sasl-tls');
+    await produceAs(topic, 300);
+    const dir = mkdtempSync(join(tmpdir(), 'klaxon-tls-'));
+    const file = join(dir, 'klaxon.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        source: {
+          type: 'kafka',
+          brokers: broker.tlsBrokers,
+          groupId: `${topic}-g`,
+          topics: [topic],
+          fromBeginning: true,
+          ssl: true,
+          sasl: { mechanism: 'scram-sha-512', username: SASL_USERS.scram.username, passwordEnv: ENV },
+        },
+        http: { host: '127.0.0.1', port: 0 },
+        log: { level: 'debug' },
+        streams: [{ name: 'x', topic, fields: ['x'] }],
+      }),
+    );
+    const k = await startKlaxon(file, { cwd: dir, env: { NODE_EXTRA_CA_CERTS: broker.caFile, [ENV]: SASL_USERS.scram.password } });
+    try {
+      await waitFor(async () => metric(await (await fetch(`${k.base}/metrics`)).text(), 'klaxon_records_total{stream="x"}') === 300, {
+        what: '300 records over TLS',
+      });
+      expect((await fetch(`${k.base}/readyz`)).status).toBe(200);
+    } finally {
+      await killHard(k);
+    }
+    expect(k.output.join('\n')).not.toContain(SASL_USERS.scram.password);
+  }, 60_000);
 });
