@@ -50,26 +50,33 @@ export class CheckpointStore {
     this.producer = kafka.producer({ allowAutoTopicCreation: false });
   }
 
-  /** Creates the topic (one partition, compacted) unless it exists; warns when an existing one is not compacted. */
+  /**
+   * Creates the topic (one partition, compacted) unless it exists; warns when an existing one
+   * is not compacted. Asks before creating, so a pre-created topic needs no Create permission.
+   */
   async ensureTopic(admin: Admin): Promise<void> {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-    });
-    if (created) {
+    if (!(await admin.listTopics()).includes(this.topic)) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      });
       this.logger?.info({ topic: this.topic }, 'created the checkpoint topic (compacted)');
       return;
     }
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: 2 /* TOPIC */, name: this.topic, configNames: ['cleanup.policy'] }],
-    });
-    const policy = resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
-    if (policy !== undefined && !policy.includes('compact')) {
-      this.logger?.warn(
-        { topic: this.topic, policy },
-        'the checkpoint topic is not compacted: old checkpoints will be deleted by time, not kept per key; set cleanup.policy=compact',
-      );
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2 /* TOPIC */, name: this.topic, configNames: ['cleanup.policy'] }],
+      });
+      const policy = resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+      if (policy !== undefined && !policy.includes('compact')) {
+        this.logger?.warn(
+          { topic: this.topic, policy },
+          'the checkpoint topic is not compacted: old checkpoints will be deleted by time, not kept per key; set cleanup.policy=compact',
+        );
+      }
+    } catch (err) {
+      this.logger?.warn({ topic: this.topic, err }, 'cannot read the checkpoint topic configuration (DescribeConfigs); not checking its cleanup policy');
     }
   }
 
