@@ -7,11 +7,13 @@ import type { Clock } from '../../stream/clock.js';
 import { backoffMs } from '../pacer.js';
 import type { BatchSink, Source, SourceLogger } from '../source.js';
 import { Checkpointer, CheckpointStore, type RestorableState } from './checkpoint.js';
+import { clampToLogStart, ensureTopic, groupOffsets, topicsPresent } from './admin.js';
 import { CLIENT_RETRY, createKafka, describeConnection } from './client.js';
 import { DeadLetterProducer, type Rejection } from './dead-letter.js';
 import { isRetriable, KafkaSourceError } from './errors.js';
 import { LagTracker } from './lag.js';
 import { partitionKey } from './partitions.js';
+import { PartitionProgress } from './progress.js';
 import { kafkaRecord, type KafkaRecord } from './record.js';
 
 /** Timings; the defaults suit production, tests shorten them. */
@@ -105,7 +107,6 @@ export class KafkaSource implements Source {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private readonly abort = new AbortController();
-  private consumer: Consumer | undefined;
 
   private joined = false;
   private lastResponseMs = -Infinity;
@@ -117,18 +118,9 @@ export class KafkaSource implements Source {
   /** Topics missing at start: once they appear they are read from their beginning. */
   private readonly lateTopics = new Set<string>();
 
-  /** Per partition: where the checkpoint says to replay from. */
-  private retained = new Map<string, number>();
-  /** Resumes partitions paused while others replay. */
-  private readonly held: (() => void)[] = [];
-  /** Per partition: records below this offset are a replay (the group had committed them). */
-  private readonly replayUntil = new Map<string, number>();
-  /** Partitions this process has been assigned at some point. */
-  private readonly seen = new Set<string>();
-  /** Per partition: the next offset the monitor has not yet been given. */
-  private readonly applied = new Map<string, number>();
-  /** Per partition: the next offset the group has committed (from this process). */
-  private readonly committed = new Map<string, { topic: string; partition: number; offset: number }>();
+  private readonly progress = new PartitionProgress();
+  /** The current session joined its group: a crash after that starts the backoff afresh. */
+  private joinedThisSession = false;
 
   constructor(config: KafkaSourceConfig, deps: KafkaSourceDeps) {
     this.config = config;
@@ -180,17 +172,17 @@ export class KafkaSource implements Source {
     let failures = 0;
     while (!this.stopping) {
       let end: SessionEnd;
+      this.joinedThisSession = false;
       try {
         end = await this.session(sink, first);
-        if (end === 'resubscribe') failures = 0;
-        else failures++;
+        failures = end === 'resubscribe' ? 0 : failures + 1;
       } catch (err) {
         const retriable = isRetriable(err);
         if (!retriable && !first.settled) {
           first.reject(new KafkaSourceError(`kafka: ${(err as Error).message}`, { retriable: false, cause: err }));
           return;
         }
-        failures++;
+        failures = this.joinedThisSession ? 1 : failures + 1;
         end = 'crashed';
         if (!this.stopping) (retriable ? log?.warn : log?.error)?.call(log, { err, failures }, 'kafka consumer session failed');
       } finally {
@@ -240,9 +232,9 @@ export class KafkaSource implements Source {
           },
         },
       });
-      this.consumer = consumer;
-      this.held.length = 0; // pauses belonged to the last consumer
-      this.observe(consumer, ended, first, await this.groupOffsets(admin, topics));
+      this.progress.newConsumer();
+      const committed = this.progress.retained.size > 0 ? await groupOffsets(admin, this.config.groupId, topics) : new Map<string, number>();
+      this.observe(consumer, ended, first, committed);
       await consumer.connect();
       const early = topics.filter((t) => !this.lateTopics.has(t));
       const late = topics.filter((t) => this.lateTopics.has(t));
@@ -263,7 +255,6 @@ export class KafkaSource implements Source {
       if (consumer) {
         // Waits for the batch in progress: it finishes its chunk and commits (see eachBatch).
         await consumer.disconnect().catch((err: unknown) => log?.warn({ err }, 'kafka consumer did not disconnect cleanly'));
-        this.consumer = undefined;
       }
       if (this.stopping) await this.checkpoint(true).catch((err: unknown) => log?.warn({ err }, 'final checkpoint failed'));
       await admin.disconnect().catch(() => undefined);
@@ -274,44 +265,23 @@ export class KafkaSource implements Source {
   private async prepare(admin: Admin): Promise<void> {
     if (this.store && !this.restored) {
       await this.store.ensureTopic(admin);
-      this.retained = await this.clampToLogStart(admin, this.checkpointer!.restore(await this.store.load(admin)));
+      const offsets = this.checkpointer!.restore(await this.store.load(admin));
+      this.progress.retained = await clampToLogStart(admin, this.config.topics, offsets);
       this.restored = true;
     }
     if (this.deadLetters) {
       const topic = this.deadLetters.topic;
-      if (!(await admin.listTopics()).includes(topic)) {
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic }] }).catch((err: unknown) => {
-          this.deps.logger?.warn({ err, topic }, 'cannot create the dead-letter topic; create it, or rejected records block the consumer');
-        });
-      }
+      await ensureTopic(admin, topic).catch((err: unknown) => {
+        this.deps.logger?.warn({ err, topic }, 'cannot create the dead-letter topic; create it, or rejected records block the consumer');
+      });
     }
-  }
-
-  /**
-   * Replay offsets no older than each partition's log start: records deleted by retention
-   * cannot be replayed, and seeking below the log start would reset to the configured end.
-   */
-  private async clampToLogStart(admin: Admin, offsets: Map<string, number>): Promise<Map<string, number>> {
-    const existing = new Set(await admin.listTopics());
-    const topics = this.config.topics.filter((t) => existing.has(t));
-    const out = new Map<string, number>();
-    for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
-        const key = partitionKey(topic, p.partition);
-        const from = offsets.get(key);
-        if (from !== undefined) out.set(key, Math.max(from, Number(p.low)));
-      }
-    }
-    return out;
   }
 
   /** The configured topics that exist, waiting until at least one does. Undefined when stopped meanwhile. */
   private async awaitTopics(admin: Admin, first: Deferred<void>): Promise<string[] | undefined> {
     let warned = '';
     for (;;) {
-      const existing = new Set(await admin.listTopics());
-      const present = this.config.topics.filter((t) => existing.has(t));
-      const missing = this.config.topics.filter((t) => !existing.has(t));
+      const { present, missing } = await topicsPresent(admin, this.config.topics);
       // Missing at the first look: read from the beginning once created (nothing in it is old).
       if (this.firstLook) for (const t of missing) this.lateTopics.add(t);
       this.firstLook = false;
@@ -344,8 +314,7 @@ export class KafkaSource implements Source {
         await this.checkpoint(false);
         if (missing().length > 0 && now >= nextTopics) {
           nextTopics = now + this.tuning.topicPollMs;
-          const existing = new Set(await admin.listTopics());
-          const appeared = missing().filter((t) => existing.has(t));
+          const appeared = (await topicsPresent(admin, missing())).present;
           if (appeared.length > 0) {
             this.deps.logger?.info({ topics: appeared }, 'kafka topics appeared; resubscribing');
             ended.resolve('resubscribe');
@@ -361,8 +330,14 @@ export class KafkaSource implements Source {
   private observe(consumer: Consumer, ended: Deferred<SessionEnd>, first: Deferred<void>, groupOffsets: ReadonlyMap<string, number>): void {
     const log = this.deps.logger;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.replayAssigned(payload.memberAssignment, groupOffsets);
+      // Inside the event, before kafkajs' first fetch: the seeks take effect from the start.
+      for (const seek of this.progress.assigned(payload.memberAssignment, groupOffsets)) {
+        const { topic, partition, offset, until, resumed } = seek;
+        log?.info({ topic, partition, from: offset, to: until, resumed }, 'replaying to rebuild the windows');
+        consumer.seek({ topic, partition, offset: String(offset) });
+      }
       this.setJoined(true);
+      this.joinedThisSession = true;
       this.lastResponseMs = this.deps.clock.now();
       log?.info({ groupId: payload.groupId, assignment: payload.memberAssignment }, 'joined the kafka consumer group');
       if (!first.settled) first.resolve();
@@ -386,10 +361,9 @@ export class KafkaSource implements Source {
     if (messages.length === 0) return;
     const key = partitionKey(topic, partition);
     this.lastResponseMs = this.deps.clock.now();
-    if (this.replayUntil.size > 0 && !this.replayUntil.has(key)) {
-      // New records wait until every replay is done: the replayed ones are older, and windows
-      // must take them first. Nothing is resolved, so this batch is fetched again on resume.
-      this.held.push(p.pause());
+    if (this.progress.mustHold(key)) {
+      // Nothing is resolved, so this batch is fetched again on resume.
+      this.progress.hold(p.pause());
       return;
     }
     this.inBatch = true;
@@ -402,51 +376,14 @@ export class KafkaSource implements Source {
     await this.checkpoint(false);
   }
 
-  /**
-   * On the first assignment of a partition in this process: when the checkpoint says windows
-   * held records below the group's committed offset, seek back to them. Up to the committed
-   * offset they are a replay. Runs inside kafkajs' GROUP_JOIN event, before its first fetch.
-   */
-  private replayAssigned(assignment: Record<string, number[]>, groupOffsets: ReadonlyMap<string, number>): void {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        const key = partitionKey(topic, partition);
-        if (this.replayUntil.has(key)) {
-          // A new session in the middle of a replay: carry on from where it stopped.
-          const from = this.applied.get(key) ?? this.retained.get(key) ?? 0;
-          this.consumer!.seek({ topic, partition, offset: String(from) });
-          continue;
-        }
-        if (this.seen.has(key)) continue;
-        this.seen.add(key);
-        const from = this.retained.get(key);
-        const until = groupOffsets.get(key);
-        if (from === undefined || until === undefined || from >= until) continue;
-        this.replayUntil.set(key, until);
-        this.deps.logger?.info({ topic, partition, from, to: until }, 'replaying to rebuild the windows');
-        this.consumer!.seek({ topic, partition, offset: String(from) });
-      }
-    }
-  }
-
-  /** The group's committed offsets (next offsets; none where it committed nothing). */
-  private async groupOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (this.retained.size === 0) return out;
-    for (const { topic, partitions } of await admin.fetchOffsets({ groupId: this.config.groupId, topics: [...topics] })) {
-      for (const p of partitions) if (Number(p.offset) >= 0) out.set(partitionKey(topic, p.partition), Number(p.offset));
-    }
-    return out;
-  }
-
   /** Hands the batch to the monitor a chunk at a time; rejected records go to the dead-letter topic before the offset moves. */
   private async deliver(p: EachBatchPayload, key: string, sink: BatchSink): Promise<void> {
     const { batch } = p;
     const { topic, partition, messages } = batch;
-    const replayEnd = this.replayUntil.get(key) ?? -1;
+    const replayEnd = this.progress.replayEnd(key);
     let i = 0;
     while (i < messages.length && p.isRunning() && !p.isStale()) {
-      const next = this.applied.get(key) ?? -1;
+      const next = this.progress.next(key);
       const records: KafkaRecord[] = [];
       let replay: boolean | undefined;
       let last = '';
@@ -471,17 +408,15 @@ export class KafkaSource implements Source {
             : (reason: Rejection['reason'], stream: string | undefined, record: unknown) =>
                 void rejections.push({ record: record as KafkaRecord, reason, stream });
         await sink(records, { replay: replay === true, onReject });
-        if (rejections.length > 0) await this.deadLetter(rejections);
+        if (rejections.length > 0) {
+          await this.deadLetters!.sendUntilWritten(rejections, this.abort.signal, this.deps.logger);
+          for (const r of rejections) this.metrics.deadLettered(r.reason, 1);
+        }
         if (replay) this.metrics.replayed(records.length);
       }
       if (last !== '') {
         p.resolveOffset(last);
-        const after = Number(last) + 1;
-        if (after > next) this.applied.set(key, after);
-        if (replayEnd >= 0 && after >= replayEnd && this.replayUntil.delete(key)) {
-          // The group had committed up to here: the state now stands where the last run left it.
-          if (!this.committed.has(key)) this.committed.set(key, { topic, partition, offset: replayEnd });
-          if (this.replayUntil.size === 0) for (const resume of this.held.splice(0)) resume();
+        if (this.progress.applied(topic, partition, Number(last) + 1)) {
           this.deps.logger?.info({ topic, partition, upTo: replayEnd }, 'windows rebuilt; consuming new records');
         }
       }
@@ -491,41 +426,11 @@ export class KafkaSource implements Source {
 
   /** Commits what the monitor has applied beyond the replay, if anything is new. */
   private async commit(p: EachBatchPayload, key: string, topic: string, partition: number, high: number): Promise<void> {
-    const applied = this.applied.get(key);
-    if (applied === undefined || this.replayUntil.has(key)) return;
-    const known = this.committed.get(key);
-    if (known === undefined || known.offset < applied) {
-      await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(applied) }] }] });
-      this.committed.set(key, { topic, partition, offset: applied });
-    }
-    this.lag.update(topic, partition, applied, high);
-  }
-
-  /**
-   * Retries until the letters are written, holding the partition meanwhile: nothing is
-   * committed past a record that is neither applied nor dead-lettered. When stopping, gives up
-   * and leaves the batch uncommitted, to be read again.
-   */
-  private async deadLetter(rejections: Rejection[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.deadLetters!.send(rejections);
-        const byReason = new Map<string, number>();
-        for (const r of rejections) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
-        for (const [reason, n] of byReason) this.metrics.deadLettered(reason, n);
-        return;
-      } catch (err) {
-        if (this.stopping) {
-          throw new KafkaSourceError('cannot write to the dead-letter topic; the batch stays uncommitted and will be read again', {
-            retriable: true,
-            cause: err,
-          });
-        }
-        const wait = backoffMs(attempt, 200, 5_000);
-        this.deps.logger?.warn({ err, attempt, retryInMs: Math.round(wait) }, 'dead-letter write failed; retrying');
-        await sleep(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
-      }
-    }
+    const offset = this.progress.toCommit(key);
+    if (offset === undefined) return;
+    await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] });
+    this.progress.committed(topic, partition, offset);
+    this.lag.update(topic, partition, offset, high);
   }
 
   /**
@@ -535,17 +440,13 @@ export class KafkaSource implements Source {
    * batch and by the watcher (a reference fitted while no records arrive is kept too).
    */
   private async checkpoint(now: boolean): Promise<void> {
-    if (!this.checkpointer || this.checkpointing || this.inBatch || this.replayUntil.size > 0) return;
+    if (!this.checkpointer || this.checkpointing || this.inBatch || !this.progress.settled()) return;
     if (!now && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
-    for (const [key, next] of this.applied) {
-      const c = this.committed.get(key);
-      if (c === undefined || c.offset !== next) return;
-    }
     this.lastCheckpointMs = this.deps.clock.now();
     this.checkpointing = true;
     try {
       // The state is read synchronously, before the first await: no batch can slip in.
-      if (await this.checkpointer.write(this.committed)) this.metrics.checkpointWritten(Date.now() / 1000);
+      if (await this.checkpointer.write(this.progress.committedOffsets)) this.metrics.checkpointWritten(Date.now() / 1000);
     } catch (err) {
       this.deps.logger?.warn({ err }, 'checkpoint write failed; the next one will carry it');
     } finally {

@@ -1,5 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import type { RejectReason } from '../../stream/decode.js';
+import { backoffMs } from '../pacer.js';
+import type { SourceLogger } from '../source.js';
+import { KafkaSourceError } from './errors.js';
 import type { KafkaRecord } from './record.js';
 
 /** One rejection to dead-letter: the record, why, and the stream it failed (none when it failed them all). */
@@ -42,6 +46,30 @@ export class DeadLetterProducer {
       this.connected = true;
     }
     await this.producer.send({ topic: this.topic, acks: -1, messages: rejections.map(letter) });
+  }
+
+  /**
+   * Retries until the letters are written, holding the caller (and its partition) meanwhile:
+   * nothing may be committed past a record that is neither applied nor dead-lettered. Once
+   * `signal` aborts (a stop), gives up with an error, leaving the batch uncommitted.
+   */
+  async sendUntilWritten(rejections: readonly Rejection[], signal: AbortSignal, logger?: SourceLogger): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.send(rejections);
+        return;
+      } catch (err) {
+        if (signal.aborted) {
+          throw new KafkaSourceError('cannot write to the dead-letter topic; the batch stays uncommitted and will be read again', {
+            retriable: true,
+            cause: err,
+          });
+        }
+        const wait = backoffMs(attempt, 200, 5_000);
+        logger?.warn({ err, topic: this.topic, attempt, retryInMs: Math.round(wait) }, 'dead-letter write failed; retrying');
+        await sleep(wait, undefined, { signal }).catch(() => undefined);
+      }
+    }
   }
 
   async close(): Promise<void> {
