@@ -1,8 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { nullFromJson, nullToJson, type NullDistribution, type NullJson } from '../calibration/null.js';
 import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
 import type { Gmm } from '../gmm/model.js';
+import { readStateFile, stateFile, writeStateFile } from './state-file.js';
 
 /** A reference kept across restarts (`reference.policy: snapshot`). */
 export interface ReferenceSnapshot {
@@ -34,22 +33,11 @@ interface SnapshotFile {
   null?: NullJson;
 }
 
-/** Stream names are label-safe, hence file-name-safe too. */
-function fileFor(dir: string, stream: string): string {
-  return path.join(dir, `${stream}.reference.json`);
-}
-
 /** Reads a stream's snapshot; undefined when there is none. Throws when one exists but cannot be used. */
 export async function loadSnapshot(dir: string, stream: string): Promise<ReferenceSnapshot | undefined> {
-  const file = fileFor(dir, stream);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return snapshotFromJson(JSON.parse(text), stream, file);
+  const file = stateFile(dir, stream, 'reference');
+  const raw = await readStateFile(file);
+  return raw === undefined ? undefined : snapshotFromJson(raw, stream, file);
 }
 
 /**
@@ -72,13 +60,8 @@ export function snapshotFromJson(json: unknown, stream: string, where: string): 
   };
 }
 
-/** Writes atomically (temporary file, then rename), so a crash never leaves half a snapshot. */
 export async function saveSnapshot(dir: string, snap: ReferenceSnapshot): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const file = fileFor(dir, snap.stream);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(snapshotToJson(snap), null, 2)}\n`);
-  await rename(tmp, file);
+  await writeStateFile(dir, stateFile(dir, snap.stream, 'reference'), snapshotToJson(snap));
 }
 
 /** The snapshot as JSON: the file format, also what a Kafka checkpoint stores. */
