@@ -1,6 +1,7 @@
 import { createGmm, type Gmm } from '../gmm/model.js';
 import { sample } from '../gmm/sample.js';
 import { createRng, type Rng } from '../math/rng.js';
+import { median } from '../math/median.js';
 import { estimate, type EstimatorSettings } from '../stream/estimate.js';
 import { HysteresisDetector } from '../stream/hysteresis.js';
 import { fitFresh, WindowFitter, type MixtureSettings } from '../stream/refit.js';
@@ -266,11 +267,9 @@ export function binomialInterval99(n: number, p: number): [number, number] {
   return [lo, hi];
 }
 
-function median(x: number[]): number | undefined {
-  if (x.length === 0) return undefined;
-  const s = [...x].sort((a, b) => a - b);
-  const h = (s.length - 1) / 2;
-  return (s[Math.floor(h)]! + s[Math.ceil(h)]!) / 2;
+/** No delay to report when a detector never fired. */
+function medianDelay(x: number[]): number | undefined {
+  return x.length === 0 ? undefined : median(x);
 }
 
 // ---------------------------------------------------------------- the run
@@ -430,7 +429,7 @@ export async function runEvaluate(s: EvaluateSettings = DEFAULT_EVALUATE, progre
         scenario,
         runs: s.runs,
         detected,
-        medianDelay: { klaxon: median(delays.klaxon), ks_bonferroni: median(delays.ks_bonferroni), fixed_kl: median(delays.fixed_kl) },
+        medianDelay: { klaxon: medianDelay(delays.klaxon), ks_bonferroni: medianDelay(delays.ks_bonferroni), fixed_kl: medianDelay(delays.fixed_kl) },
       });
     }
     const q = (m: Measure, p: number): number => {
