@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { MEASURES, SEVERITIES, type MonitorObserver, type MonitorView, type StreamView } from '../stream/view.js';
+import { MEASURES, SEVERITIES, type Measure, type MonitorObserver, type MonitorView, type StreamView } from '../stream/view.js';
 
 /**
  * The Prometheus metrics of klaxon. Their names and labels are an API: dashboards and alert
@@ -43,41 +43,54 @@ function streamGauge(registry: Registry, view: MonitorView, name: string, help: 
   });
 }
 
+/** A gauge per stream and measure, for ready streams only, read at scrape time. */
+function measureGauge(
+  registry: Registry,
+  view: MonitorView,
+  name: string,
+  help: string,
+  value: (s: StreamView, measure: Measure) => number | undefined,
+): Gauge<'stream' | 'measure'> {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['stream', 'measure'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of view.streams()) {
+        if (!isReady(s)) continue;
+        for (const measure of MEASURES) setIfFinite(this, { stream: s.name, measure }, value(s, measure));
+      }
+    },
+  });
+}
+
+/** Ready: a reference and at least one evaluation; before that no divergence-derived series. */
+function isReady(s: StreamView): boolean {
+  return s.ready && s.lastEvaluation !== undefined;
+}
+
 /**
  * Registers klaxon's metrics and the default process metrics on `registry` and returns the
  * observer the monitor feeds its refit and evaluation timings to. Throws if any of these names
  * is already registered there (prom-client's rule), so call it once per registry.
  */
 export function createMetrics(registry: Registry, view: MonitorView): MonitorObserver {
-  const ready = (s: StreamView): StreamView | undefined => (s.ready && s.lastEvaluation ? s : undefined);
-
-  new Gauge({
-    name: 'klaxon_divergence_nats',
-    help: 'Latest divergence between the reference and window mixtures, in nats (kl_ref_win = KL(reference||window), kl_win_ref = KL(window||reference), js = Jensen-Shannon).',
-    labelNames: ['stream', 'measure'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of view.streams()) {
-        const d = ready(s)?.lastEvaluation?.divergences;
-        if (d) for (const measure of MEASURES) setIfFinite(this, { stream: s.name, measure }, d[measure]?.value);
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'klaxon_divergence_stderr_nats',
-    help: 'Standard error of the latest divergence estimate, in nats.',
-    labelNames: ['stream', 'measure'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of view.streams()) {
-        const d = ready(s)?.lastEvaluation?.divergences;
-        if (d) for (const measure of MEASURES) setIfFinite(this, { stream: s.name, measure }, d[measure]?.stderr);
-      }
-    },
-  });
+  measureGauge(
+    registry,
+    view,
+    'klaxon_divergence_nats',
+    'Latest divergence between the reference and window mixtures, in nats (kl_ref_win = KL(reference||window), kl_win_ref = KL(window||reference), js = Jensen-Shannon).',
+    (s, m) => s.lastEvaluation?.divergences[m]?.value,
+  );
+  measureGauge(
+    registry,
+    view,
+    'klaxon_divergence_stderr_nats',
+    'Standard error of the latest divergence estimate, in nats.',
+    (s, m) => s.lastEvaluation?.divergences[m]?.stderr,
+  );
 
   new Gauge({
     name: 'klaxon_divergence_threshold_nats',
@@ -87,7 +100,7 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
     collect() {
       this.reset();
       for (const s of view.streams()) {
-        if (!ready(s)) continue;
+        if (!isReady(s)) continue;
         for (const measure of MEASURES) {
           for (const severity of SEVERITIES) {
             // A calibrated threshold (a false-alarm rate or p-value) shows as the nats it resolved to.
@@ -99,19 +112,13 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
     },
   });
 
-  new Gauge({
-    name: 'klaxon_drift_pvalue',
-    help: "Empirical p-value of the latest divergence against the stream's no-drift null, (1 + #{null >= observed}) / (B + 1); absent until the null is computed.",
-    labelNames: ['stream', 'measure'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of view.streams()) {
-        if (!ready(s)) continue;
-        for (const measure of MEASURES) setIfFinite(this, { stream: s.name, measure }, s.calibration?.pValues[measure]);
-      }
-    },
-  });
+  measureGauge(
+    registry,
+    view,
+    'klaxon_drift_pvalue',
+    "Empirical p-value of the latest divergence against the stream's no-drift null, (1 + #{null >= observed}) / (B + 1); absent until the null is computed.",
+    (s, m) => s.calibration?.pValues[m],
+  );
 
   new Gauge({
     name: 'klaxon_divergence_null_quantile_nats',
@@ -139,7 +146,7 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
     collect() {
       this.reset();
       for (const s of view.streams()) {
-        if (!ready(s)) continue;
+        if (!isReady(s)) continue;
         // Alert rules build on this gauge alone, so a mute must hold it at 0 whatever the view says.
         for (const severity of SEVERITIES) this.set({ stream: s.name, severity }, s.alert[severity] && s.muted !== true ? 1 : 0);
       }
@@ -168,7 +175,7 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
     view,
     'klaxon_stream_ready',
     'Whether the stream has a reference and an evaluation (1), so its divergences are exported, or not yet (0).',
-    (s) => (ready(s) ? 1 : 0),
+    (s) => (isReady(s) ? 1 : 0),
   );
   streamGauge(
     registry,
