@@ -225,7 +225,7 @@ export async function benchKafka(log: (line: string) => void): Promise<void> {
   const t0 = performance.now();
   await produce(kafka, topic);
   log(`${fmt(RECORDS)} JSON records (~120 B) in ${PARTITIONS} partitions of ${topic} on ${brokerList.join(',')}, produced in ${fmt((performance.now() - t0) / 1000, 1)} s`);
-  log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${ROUNDS} rounds, alternating, best of each`);
+  log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${ROUNDS} rounds, the three consumers in turn`);
   log('');
 
   const runs: Record<'bare' | 'parse' | 'klaxon', Run[]> = { bare: [], parse: [], klaxon: [] };
