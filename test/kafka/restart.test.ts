@@ -4,7 +4,7 @@
 // stream's reference is identical to an uninterrupted run's, and its window holds the same
 // records (same oldest offset, same count, at the same committed offset), while no record
 // is counted twice.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   killAll();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function writeConfig(name: string, groupId: string, topic: string, checkpointTopic: string): string {

@@ -2,7 +2,7 @@
 // and SCRAM-SHA-512 consume; a wrong password fails the start with a clear, final error; the
 // password, read from the environment variable the config names, is never logged. And TLS:
 // `klaxon run` with `ssl: true` over SASL_SSL, trusting a private CA via NODE_EXTRA_CA_CERTS.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -159,6 +159,7 @@ describe('kafka source: SASL', () => {
       expect((await fetch(`${k.base}/readyz`)).status).toBe(200);
     } finally {
       await killHard(k);
+      rmSync(dir, { recursive: true, force: true });
     }
     expect(k.output.join('\n')).not.toContain(SASL_USERS.scram.password);
   }, 60_000);
