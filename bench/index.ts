@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchDivergence } from './divergence.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchFit } from './fit.js';
+import { benchKafka } from './kafka.js';
 import { benchMonitor } from './monitor.js';
 
 /**
@@ -13,6 +14,7 @@ const parts: Record<string, (log: (line: string) => void) => Promise<void>> = {
   fit: benchFit,
   monitor: benchMonitor,
   evaluate: benchEvaluate,
+  kafka: benchKafka,
 };
 
 const log = (line: string): void => {
