@@ -84,6 +84,14 @@ export class StratumKernel {
   private logScale = 0;
   /** Controls per point: m_t − E[m_t] for every target, then the importance weight − 1. */
   readonly controls: number;
+  /**
+   * Targets that are the stratum's own component, or an exact copy of it (a component shared
+   * by p and q): their m is ‖z‖², no dot product needed. Copies must get the very same
+   * number, so that identical mixtures still give exactly 0.
+   */
+  private readonly own: Uint8Array;
+  /** Scratch: log w_t + log N_t at the current point. */
+  private readonly logTerms: Float64Array;
 
   constructor(tg: Targets, g: Gmm, c: number, integrand: Integrand) {
     this.integrand = integrand;
@@ -119,11 +127,25 @@ export class StratumKernel {
       this.controlMeans[ti] = c0 + trace;
     });
     this.controls = t + 1;
+    this.own = this.copiesOf(tg.source.findIndex((s) => s.g === g && s.c === c));
+    this.logTerms = new Float64Array(t);
     this.diagonal = tg.diagonal;
     this.nf = 0;
     this.W = new Float64Array(0);
     this.phi = new Float64Array(0);
     this.rotate(null);
+  }
+
+  private copiesOf(own: number): Uint8Array {
+    const { d, t } = this.tg;
+    const same = new Uint8Array(t);
+    for (let ti = 0; ti < t; ti++) {
+      let equal = true;
+      for (let a = 0; a < d && equal; a++) equal = this.A[ti * d + a] === this.A[own * d + a];
+      for (let a = 0; a < d * d && equal; a++) equal = this.B[ti * d * d + a] === this.B[own * d * d + a];
+      same[ti] = equal ? 1 : 0;
+    }
+    return same;
   }
 
   /**
@@ -191,8 +213,9 @@ export class StratumKernel {
         for (let k = 0; k < nf; k++) v += W[ti * nf + k]! * phi[k]!;
         m[ti] = v;
       }
-      const lp = logSumExp(base, m, 0, 0, tp);
-      const lq = logSumExp(base, m, 0, tp, t);
+      for (let ti = 0; ti < t; ti++) this.logTerms[ti] = base[ti]! - 0.5 * m[ti]!;
+      const lp = logSumExp(this.logTerms, 0, tp);
+      const lq = logSumExp(this.logTerms, tp, t);
       // ∂f/∂m_t through log p (t < tp) or log q: −½γ_t and +½γ_t, γ the softmax weights.
       let scale = 1;
       if (this.integrand !== 'kl') {
@@ -248,30 +271,52 @@ export class StratumKernel {
     weight: Float64Array,
   ): void {
     const { d, t, tp, base } = this.tg;
-    const { c0, W, nf, phi, controlMeans, integrand, diagonal, scale, logScale } = this;
+    const { c0, W, nf, phi, controlMeans, integrand, diagonal, scale, logScale, own, logTerms } = this;
     const nc = t + 1;
     for (let i = 0; i < n; i++) {
-      features(U, i * d, d, diagonal, phi);
+      const uOff = i * d;
+      features(U, uOff, d, diagonal, phi);
+      // The stratum's own component needs no dot product: A = 0 and B = I, so its m is
+      // ‖z‖² = Σ λ_j² u_j²; the same sums give the importance weight φ(z)/φ_λ(z).
+      let uu = 0;
+      let zz = 0;
+      if (scale) {
+        for (let j = 0; j < d; j++) {
+          const uj = U[uOff + j]!;
+          const u2 = uj * uj;
+          uu += u2;
+          zz += scale[j]! * scale[j]! * u2;
+        }
+      } else {
+        for (let j = 0; j < d; j++) zz += U[uOff + j]! * U[uOff + j]!;
+      }
       const hOff = i * nc;
       for (let ti = 0; ti < t; ti++) {
-        // Four partial sums: the dot product is the hot loop, and independent sums pipeline.
-        const w = ti * nf;
-        let m0 = c0[ti]!;
-        let m1 = 0;
-        let m2 = 0;
-        let m3 = 0;
-        let k = 0;
-        for (; k + 3 < nf; k += 4) {
-          m0 += W[w + k]! * phi[k]!;
-          m1 += W[w + k + 1]! * phi[k + 1]!;
-          m2 += W[w + k + 2]! * phi[k + 2]!;
-          m3 += W[w + k + 3]! * phi[k + 3]!;
+        let m: number;
+        if (own[ti]) {
+          m = zz;
+        } else {
+          // Four partial sums: the dot product is the hot loop, and independent sums pipeline.
+          const w = ti * nf;
+          let m0 = c0[ti]!;
+          let m1 = 0;
+          let m2 = 0;
+          let m3 = 0;
+          let k = 0;
+          for (; k + 3 < nf; k += 4) {
+            m0 += W[w + k]! * phi[k]!;
+            m1 += W[w + k + 1]! * phi[k + 1]!;
+            m2 += W[w + k + 2]! * phi[k + 2]!;
+            m3 += W[w + k + 3]! * phi[k + 3]!;
+          }
+          for (; k < nf; k++) m0 += W[w + k]! * phi[k]!;
+          m = m0 + m1 + (m2 + m3);
         }
-        for (; k < nf; k++) m0 += W[w + k]! * phi[k]!;
-        H[hOff + ti] = m0 + m1 + (m2 + m3);
+        H[hOff + ti] = m;
+        logTerms[ti] = base[ti]! - 0.5 * m;
       }
-      const lp = logSumExp(base, H, hOff, 0, tp);
-      const lq = logSumExp(base, H, hOff, tp, t);
+      const lp = logSumExp(logTerms, 0, tp);
+      const lq = logSumExp(logTerms, tp, t);
       let fi: number;
       if (integrand === 'kl') {
         fi = lp - lq;
@@ -284,15 +329,7 @@ export class StratumKernel {
         fi = Math.LN2 + Math.exp(logR) * logR + Math.exp(log1mR) * log1mR;
         plain[i] = Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
       }
-      let wi = 1;
-      if (scale) {
-        let e = logScale;
-        for (let j = 0; j < d; j++) {
-          const uj = U[i * d + j]!;
-          e -= 0.5 * (scale[j]! * scale[j]! - 1) * uj * uj;
-        }
-        wi = Math.exp(e);
-      }
+      const wi = scale ? Math.exp(logScale - 0.5 * (zz - uu)) : 1;
       weight[i] = wi;
       f[i] = wi * fi;
       for (let ti = 0; ti < t; ti++) H[hOff + ti] = wi * (H[hOff + ti]! - controlMeans[ti]!);
@@ -301,19 +338,16 @@ export class StratumKernel {
   }
 }
 
-/** log Σ_{t∈[from,to)} exp(base_t − ½ m_t), with m_t = H[hOff+t]. */
-function logSumExp(base: Float64Array, H: Float64Array, hOff: number, from: number, to: number): number {
+/** log Σ_{t∈[from,to)} exp(v_t). */
+function logSumExp(v: Float64Array, from: number, to: number): number {
   let max = -Infinity;
-  for (let t = from; t < to; t++) {
-    const v = base[t]! - 0.5 * H[hOff + t]!;
-    if (v > max) max = v;
-  }
+  for (let t = from; t < to; t++) if (v[t]! > max) max = v[t]!;
   if (to - from === 1) return max;
   let s = 0;
   for (let t = from; t < to; t++) {
-    const v = base[t]! - 0.5 * H[hOff + t]! - max;
+    const x = v[t]! - max;
     // Terms below e^-38 of the largest cannot change the sum in doubles.
-    if (v > -38) s += Math.exp(v);
+    if (x > -38) s += Math.exp(x);
   }
   return max + Math.log(s);
 }
