@@ -45,23 +45,36 @@ interface Line {
   /** 1/(σ_c√2), so the exponent is −(y·halfPrec)². */
   halfPrec: Float64Array;
   sd: Float64Array;
-  /** Scratch: every component's term at a batch of points, and their sums. */
+  /** Scratch: every component's term at a batch of points. */
   v: Float64Array;
-  sum: Float64Array;
-  /** log density at the current batch. */
+  /** Density at the current batch, and log density where the density is too small (see `densities`). */
+  dens: Float64Array;
   at: Float64Array;
 }
 
 function line(g: Gmm): Line {
-  const idx: number[] = [];
-  for (let c = 0; c < g.k; c++) if (g.weights[c]! > 0) idx.push(c);
+  let k = 0;
+  for (let c = 0; c < g.k; c++) if (g.weights[c]! > 0) k++;
+  // Plain loops: Float64Array.from with a map function is slow enough to show per call.
+  const base = new Float64Array(k);
+  const mean = new Float64Array(k);
+  const halfPrec = new Float64Array(k);
+  const sd = new Float64Array(k);
+  for (let c = 0, j = 0; c < g.k; c++) {
+    if (!(g.weights[c]! > 0)) continue;
+    base[j] = g.logWeights[c]! + g.logNorm[c]!;
+    mean[j] = g.means[c]!;
+    halfPrec[j] = g.precisionCholesky[c]! * Math.SQRT1_2;
+    sd[j] = g.cholesky[c]!;
+    j++;
+  }
   return {
-    base: Float64Array.from(idx, (c) => g.logWeights[c]! + g.logNorm[c]!),
-    mean: Float64Array.from(idx, (c) => g.means[c]!),
-    halfPrec: Float64Array.from(idx, (c) => g.precisionCholesky[c]! * Math.SQRT1_2),
-    sd: Float64Array.from(idx, (c) => g.cholesky[c]!),
-    v: new Float64Array(idx.length * BATCH),
-    sum: new Float64Array(BATCH),
+    base,
+    mean,
+    halfPrec,
+    sd,
+    v: new Float64Array(k * BATCH),
+    dens: new Float64Array(BATCH),
     at: new Float64Array(BATCH),
   };
 }
@@ -71,11 +84,22 @@ const NEGLIGIBLE = -38;
 /** Points per batch: one Gauss–Kronrod panel. */
 const BATCH = 15;
 
-/** log density at xs[0…n), into out; components in the outer loop, points in the inner. */
-function logDensities(l: Line, xs: Float64Array, n: number, out: Float64Array): void {
-  const { base, mean, halfPrec, v } = l;
+/**
+ * Below this log density (e^-700 ≈ 1e-304) a density summed straight from exp(v) would head
+ * into subnormals; such points go through log space instead.
+ */
+const DIRECT_MIN = -700;
+
+/**
+ * The density at xs[0…n) into l.dens, with one exp per non-negligible component and no log:
+ * the integrands take logs of ratios of densities, one log where two were. Where the largest
+ * term is below DIRECT_MIN, l.dens is 0 and l.at holds the log density (max-shifted sum);
+ * elsewhere l.at is not set. Components in the outer loop, points in the inner.
+ */
+function densities(l: Line, xs: Float64Array, n: number): void {
+  const { base, mean, halfPrec, v, at, dens } = l;
   const k = base.length;
-  out.fill(-Infinity, 0, n);
+  at.fill(-Infinity, 0, n);
   for (let c = 0; c < k; c++) {
     const mu = mean[c]!;
     const hp = halfPrec[c]!;
@@ -85,21 +109,32 @@ function logDensities(l: Line, xs: Float64Array, n: number, out: Float64Array): 
       const y = (xs[i]! - mu) * hp;
       const t = b - y * y;
       v[off + i] = t;
-      if (t > out[i]!) out[i] = t;
+      if (t > at[i]!) at[i] = t;
     }
   }
-  if (k === 1) return;
-  const sum = l.sum;
-  sum.fill(0, 0, n);
-  for (let c = 0; c < k; c++) {
-    const off = c * BATCH;
-    for (let i = 0; i < n; i++) {
-      const t = v[off + i]! - out[i]!;
-      if (t > NEGLIGIBLE) sum[i] = sum[i]! + Math.exp(t);
+  for (let i = 0; i < n; i++) {
+    const max = at[i]!;
+    const direct = max > DIRECT_MIN;
+    const shift = direct ? 0 : max;
+    let s = 0;
+    for (let c = 0; c < k; c++) {
+      const t = v[c * BATCH + i]!;
+      if (t - max > NEGLIGIBLE) s += Math.exp(t - shift);
     }
+    dens[i] = direct ? s : 0;
+    if (!direct) at[i] = max + Math.log(s);
   }
-  for (let i = 0; i < n; i++) out[i] = out[i]! + Math.log(sum[i]!);
 }
+
+/** log density at point i after `densities`. */
+function logAt(l: Line, i: number): number {
+  const p = l.dens[i]!;
+  return p > 0 ? Math.log(p) : l.at[i]!;
+}
+
+/** Ratios of densities outside this range are taken as a difference of logs instead. */
+const RATIO_MIN = 1e-280;
+const RATIO_MAX = 1e280;
 
 /**
  * Sorted breakpoints over the support of the mixtures in `over`, at every component of
@@ -116,20 +151,35 @@ function partition(over: Line[], all: Line[], o: QuadratureSettings): number[] {
       hi = Math.max(hi, l.mean[c]! + o.supportSd * l.sd[c]!);
     }
   }
-  const cand: [number, number][] = [];
+  // Candidates as parallel arrays and a sorted index (no per-candidate allocations; the
+  // sort is stable, so ties keep the order they were found in).
+  const xs: number[] = [];
+  const sds: number[] = [];
+  const push = (x: number, sd: number): void => {
+    if (x > lo && x < hi) {
+      xs.push(x);
+      sds.push(sd);
+    }
+  };
   for (const l of all) {
     for (let c = 0; c < l.mean.length; c++) {
       const mu = l.mean[c]!;
       const sd = l.sd[c]!;
       for (const m of o.sdMultiples) {
-        for (const x of m === 0 ? [mu] : [mu - m * sd, mu + m * sd]) if (x > lo && x < hi) cand.push([x, sd]);
+        if (m === 0) push(mu, sd);
+        else {
+          push(mu - m * sd, sd);
+          push(mu + m * sd, sd);
+        }
       }
     }
   }
-  cand.sort((a, b) => a[0] - b[0]);
+  const order = xs.map((_, i) => i).sort((a, b) => xs[a]! - xs[b]!);
   const out = [lo];
   let lastSd = Infinity;
-  for (const [x, sd] of cand) {
+  for (const i of order) {
+    const x = xs[i]!;
+    const sd = sds[i]!;
     if (x - out[out.length - 1]! >= o.mergeSd * Math.min(sd, lastSd)) {
       out.push(x);
       lastSd = sd;
@@ -153,12 +203,18 @@ export function quadratureKl(p: Gmm, q: Gmm, o: QuadratureSettings = QUADRATURE_
   const lp = line(p);
   const lq = line(q);
   const f: BatchIntegrand = (xs, n, out) => {
-    logDensities(lp, xs, n, lp.at);
-    logDensities(lq, xs, n, lq.at);
+    densities(lp, xs, n);
+    densities(lq, xs, n);
     for (let i = 0; i < n; i++) {
-      const a = lp.at[i]!;
+      const dp = lp.dens[i]!;
+      const r = dp / lq.dens[i]!;
+      if (r > RATIO_MIN && r < RATIO_MAX) {
+        out[i] = dp * Math.log(r);
+        continue;
+      }
+      const a = logAt(lp, i);
       // Where p underflows its share is 0 whatever log q is (which stays finite).
-      out[i] = a < -745 ? 0 : Math.exp(a) * (a - lq.at[i]!);
+      out[i] = a < -745 ? 0 : Math.exp(a) * (a - logAt(lq, i));
     }
   };
   const r = integrate(f, partition([lp], [lp, lq], o), o);
@@ -177,11 +233,19 @@ export function quadratureJs(p: Gmm, q: Gmm, o: QuadratureSettings = QUADRATURE_
   const lp = line(p);
   const lq = line(q);
   const f: BatchIntegrand = (xs, n, out) => {
-    logDensities(lp, xs, n, lp.at);
-    logDensities(lq, xs, n, lq.at);
+    densities(lp, xs, n);
+    densities(lq, xs, n);
     for (let i = 0; i < n; i++) {
-      const a = lp.at[i]!;
-      const b = lq.at[i]!;
+      const dp = lp.dens[i]!;
+      const dq = lq.dens[i]!;
+      if (dp > 0 && dq > 0) {
+        // p log(2p/(p + q)) + q log(2q/(p + q)): both densities are normal doubles here.
+        const s = dp + dq;
+        out[i] = 0.5 * (dp * Math.log((2 * dp) / s) + dq * Math.log((2 * dq) / s));
+        continue;
+      }
+      const a = logAt(lp, i);
+      const b = logAt(lq, i);
       // log p − log m = ln 2 − softplus(log q − log p), and symmetrically for q.
       let v = 0;
       if (a > -745) v += Math.exp(a) * (Math.LN2 - softplus(b - a));
