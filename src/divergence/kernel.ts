@@ -315,15 +315,13 @@ export class StratumKernel {
         H[hOff + ti] = m;
         logTerms[ti] = base[ti]! - 0.5 * m;
       }
-      const lp = logSumExp(logTerms, 0, tp);
-      const lq = logSumExp(logTerms, tp, t);
+      const u = logRatio(logTerms, tp, t);
       let fi: number;
       if (integrand === 'kl') {
-        fi = lp - lq;
+        fi = u;
         plain[i] = fi;
       } else {
         // log r = −softplus(lq − lp), log(1 − r) = −softplus(lp − lq).
-        const u = lp - lq;
         const logR = -softplus(-u);
         const log1mR = -softplus(u);
         fi = Math.LN2 + Math.exp(logR) * logR + Math.exp(log1mR) * log1mR;
@@ -350,6 +348,32 @@ function logSumExp(v: Float64Array, from: number, to: number): number {
     if (x > -38) s += Math.exp(x);
   }
   return max + Math.log(s);
+}
+
+/**
+ * log p − log q = log Σ_{t<tp} exp(v_t) − log Σ_{t≥tp} exp(v_t), with one log of the ratio
+ * of the max-shifted sums instead of one log per sum: the integrand only needs the difference.
+ */
+function logRatio(v: Float64Array, tp: number, t: number): number {
+  let maxP = -Infinity;
+  let maxQ = -Infinity;
+  for (let i = 0; i < tp; i++) if (v[i]! > maxP) maxP = v[i]!;
+  for (let i = tp; i < t; i++) if (v[i]! > maxQ) maxQ = v[i]!;
+  const sp = shiftedSum(v, 0, tp, maxP);
+  const sq = shiftedSum(v, tp, t, maxQ);
+  return maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));
+}
+
+/** Σ_{t∈[from,to)} exp(v_t − max), skipping terms that cannot change it; 1 for a single term. */
+function shiftedSum(v: Float64Array, from: number, to: number, max: number): number {
+  if (to - from === 1) return 1;
+  let s = 0;
+  for (let t = from; t < to; t++) {
+    const x = v[t]! - max;
+    // Terms below e^-38 of the largest cannot change the sum in doubles.
+    if (x > -38) s += Math.exp(x);
+  }
+  return s;
 }
 
 /** log(1 + e^t) without overflow or loss for large |t|. */
