@@ -4,6 +4,7 @@ import { benchEvaluate } from './evaluate.js';
 import { benchFit } from './fit.js';
 import { benchKafka } from './kafka.js';
 import { benchMonitor } from './monitor.js';
+import { benchScale } from './scale.js';
 
 /**
  * `npm run bench`: every benchmark in one run, so that ratios are taken side by side on the
@@ -15,6 +16,7 @@ const parts: Record<string, (log: (line: string) => void) => Promise<void>> = {
   monitor: benchMonitor,
   evaluate: benchEvaluate,
   kafka: benchKafka,
+  scale: benchScale,
 };
 
 const log = (line: string): void => {

@@ -4,7 +4,7 @@ import type { Config } from './config/types.js';
 import { createMetrics } from './metrics/metrics.js';
 import { startHttpServer, type HttpServer } from './server/http.js';
 import { createSource } from './sources/index.js';
-import type { Source } from './sources/source.js';
+import type { BatchSink, Source } from './sources/source.js';
 import { systemClock, type Clock } from './stream/clock.js';
 import { Monitor } from './stream/monitor.js';
 import type { MonitorView } from './stream/view.js';
@@ -41,7 +41,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'klaxon' } });
   const registry = options.registry ?? new Registry();
   const clock = options.clock ?? systemClock;
+  // Scale-out (opt-in): this instance owns only the streams the consumer group gives it.
+  const scaleOut = options.source === undefined && config.source.type === 'kafka' && config.source.scaleOut !== undefined;
   const monitor = new Monitor({
+    ...(scaleOut ? { ownership: true } : {}),
     streams: config.streams,
     clock,
     logger: logger.child({ component: 'monitor' }),
@@ -50,7 +53,17 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   // The monitor is the source's state: a replayable source (Kafka) checkpoints and restores it.
   const source: Source =
-    options.source ?? createSource(config.source, { clock, logger: logger.child({ component: 'source' }), registry, state: monitor });
+    options.source ??
+    createSource(config.source, {
+      clock,
+      logger: logger.child({ component: 'source' }),
+      registry,
+      state: monitor,
+      ...(scaleOut ? { owned: monitor, streams: config.streams } : {}),
+    });
+  const sink: BatchSink = scaleOut
+    ? async (batch, ingestOptions) => monitor.ingestRouted(batch, ingestOptions)
+    : async (batch, ingestOptions) => monitor.ingest(source.name, batch, ingestOptions);
 
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
@@ -82,7 +95,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     cleanups.push(() => server.close());
     monitor.start();
     cleanups.push(() => monitor.stop());
-    await source.start(async (batch, ingestOptions) => monitor.ingest(source.name, batch, ingestOptions));
+    await source.start(sink);
     cleanups.push(() => source.stop());
   } catch (err) {
     await stopAll();

@@ -151,6 +151,9 @@ function resolveSource(
         });
       }
       const groupId = s.groupId ?? 'klaxon';
+      if (s.scaleOut && s.checkpointTopic === null) {
+        issues.push({ path: 'source.checkpointTopic', message: 'is needed with scaleOut: a stream moving to another instance is restored from it' });
+      }
       return {
         type: 'kafka',
         brokers: s.brokers,
@@ -164,6 +167,9 @@ function resolveSource(
         checkpointTopic: s.checkpointTopic === null ? undefined : (s.checkpointTopic ?? `${groupId}.checkpoint`),
         checkpointIntervalSeconds: s.checkpointIntervalSeconds ?? 10,
         sessionTimeoutSeconds: s.sessionTimeoutSeconds ?? 30,
+        scaleOut: s.scaleOut
+          ? { topic: s.scaleOut.repartitionTopic ?? `${groupId}.repartition`, partitions: s.scaleOut.partitions ?? 12 }
+          : undefined,
       };
     }
   }

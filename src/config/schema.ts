@@ -160,6 +160,17 @@ const kafkaSource = z.strictObject({
   checkpointTopic: nonEmpty.nullable().optional(),
   checkpointIntervalSeconds: duration.optional(),
   sessionTimeoutSeconds: duration.optional(),
+  /** Several instances share the streams (see docs/scaling.md); absent: one instance owns every stream. */
+  scaleOut: z
+    .strictObject({
+      partitions: z
+        .number({ error: 'must be a positive integer' })
+        .int({ error: 'must be a positive integer' })
+        .min(1, { error: 'must be a positive integer' })
+        .optional(),
+      repartitionTopic: nonEmpty.optional(),
+    })
+    .optional(),
 });
 
 export const sourceSchema = z.discriminatedUnion('type', [demoSource, fileSource, kafkaSource], {

@@ -64,6 +64,12 @@ export interface KafkaSourceConfig {
    * crashed klaxon) before giving its partitions to another, or to its own restart.
    */
   sessionTimeoutSeconds: number;
+  /**
+   * Several instances in one group share the streams: a router stage re-keys every decoded
+   * vector by stream name into `topic` (`partitions` partitions), and each instance owns the
+   * streams of the partitions it is assigned. Undefined: one instance owns every stream.
+   */
+  scaleOut: { topic: string; partitions: number } | undefined;
 }
 
 export interface HttpConfig {

@@ -9,7 +9,7 @@ import type { EstimatorSettings } from './estimate.js';
 import { silentLogger, type MonitorLogger } from './logger.js';
 import type { IngestOptions, SourceRecord } from './record.js';
 import type { ReferenceSnapshot } from './snapshot.js';
-import { StreamState, type RecordOrigin } from './stream.js';
+import { StreamState, type RecordOrigin, type StreamDeps } from './stream.js';
 import type { MonitorObserver, MonitorView, RejectCount, StreamView } from './view.js';
 
 export interface MonitorOptions {
@@ -26,6 +26,11 @@ export interface MonitorOptions {
   calibrationReplicates?: number;
   /** Whether the source is connected, for `isReady()`. */
   sourceConnected?: () => boolean;
+  /**
+   * Scale-out: streams start unowned and are taken on (`acquire`) and dropped (`release`) as
+   * the consumer group moves them; only owned streams are fed, evaluated, checkpointed and shown.
+   */
+  ownership?: boolean;
 }
 
 /**
@@ -64,6 +69,9 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export class Monitor implements MonitorView, MonitorControl {
   private readonly states: StreamState[];
   private readonly byName = new Map<string, StreamState>();
+  private readonly stateDeps: StreamDeps;
+  /** Scale-out: the streams this instance owns; undefined when it owns every stream. */
+  private readonly owned: Set<string> | undefined;
   private readonly decoder: Decoder;
   private readonly clock: Clock;
   private readonly logger: MonitorLogger;
@@ -113,14 +121,19 @@ export class Monitor implements MonitorView, MonitorControl {
         return this.scratchBuffer;
       },
     };
+    this.stateDeps = deps;
+    this.owned = options.ownership ? new Set() : undefined;
     this.states = options.streams.map((c) => new StreamState(c, deps));
     for (const s of this.states) {
       if (this.byName.has(s.name)) throw new Error(`duplicate stream name ${s.name}`);
       this.byName.set(s.name, s);
     }
     this.decoder = new Decoder(options.streams, {
-      vector: (target, v, record) =>
-        this.states[target]!.push(v, record.timestampMs ?? this.batchNowMs, this.originOf(record), this.batchReplay),
+      vector: (target, v, record) => {
+        const state = this.states[target]!;
+        if (this.owned !== undefined && !this.owned.has(state.name)) return;
+        state.push(v, record.timestampMs ?? this.batchNowMs, this.originOf(record), this.batchReplay);
+      },
       reject: (reason, target, record) => {
         if (this.batchReplay) return;
         this.countReject(this.batchSource, reason);
@@ -159,6 +172,85 @@ export class Monitor implements MonitorView, MonitorControl {
       this.originRecord = undefined;
       this.originValue = undefined;
     }
+  }
+
+  /**
+   * Scale-out: records a router re-keyed by stream, each `{"s": stream, "v": [[numbers], ...],
+   * "t": [timestamps]}` (see sources/kafka/router.ts), applied to the stream named if this
+   * instance owns it. Rejects were counted by the router; a vector that does not fit is skipped.
+   */
+  ingestRouted(batch: readonly SourceRecord[], options: IngestOptions = {}): void {
+    this.batchNowMs = this.clock.now();
+    const replay = options.replay === true;
+    try {
+      for (const record of batch) {
+        let parsed: { s?: unknown; v?: unknown; t?: unknown };
+        try {
+          parsed = JSON.parse(typeof record.value === 'string' ? record.value : record.value.toString('utf8')) as typeof parsed;
+        } catch {
+          continue;
+        }
+        const state = typeof parsed.s === 'string' ? this.byName.get(parsed.s) : undefined;
+        if (state === undefined || (this.owned !== undefined && !this.owned.has(state.name)) || !Array.isArray(parsed.v)) continue;
+        const times = Array.isArray(parsed.t) ? (parsed.t as unknown[]) : [];
+        const origin = this.originOf(record);
+        const d = state.dimension;
+        for (let i = 0; i < parsed.v.length; i++) {
+          const v: unknown = parsed.v[i];
+          if (!Array.isArray(v) || v.length !== d || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) continue;
+          const t = times[i];
+          state.push(Float64Array.from(v as number[]), typeof t === 'number' ? t : (record.timestampMs ?? this.batchNowMs), origin, replay);
+        }
+      }
+    } finally {
+      this.originRecord = undefined;
+      this.originValue = undefined;
+    }
+  }
+
+  /** Counts a rejection made elsewhere (the scale-out router decodes before the monitor sees a record). */
+  countRejected(source: string, reason: RejectReason): void {
+    this.countReject(source, reason);
+  }
+
+  // ---------------------------------------------------------------- ownership (scale-out)
+
+  /** Takes on streams: each starts fresh (init: operator state, file or snapshot reference), then fills from its source. */
+  async acquire(names: readonly string[]): Promise<void> {
+    if (this.owned === undefined) return;
+    for (const name of names) {
+      if (this.owned.has(name)) continue;
+      const i = this.states.findIndex((s) => s.name === name);
+      if (i < 0) continue;
+      const state = new StreamState(this.states[i]!.config, this.stateDeps);
+      await state.init();
+      this.states[i] = state;
+      this.byName.set(name, state);
+      this.owned.add(name);
+    }
+  }
+
+  /** Drops streams another instance now owns: their state goes, and with it their series and API entries. */
+  release(names: readonly string[]): void {
+    if (this.owned === undefined) return;
+    for (const name of names) {
+      if (!this.owned.delete(name)) continue;
+      const i = this.states.findIndex((s) => s.name === name);
+      const state = new StreamState(this.states[i]!.config, this.stateDeps);
+      this.states[i] = state;
+      this.byName.set(name, state);
+    }
+  }
+
+  /** Scale-out: whether this instance owns the stream; always true otherwise. */
+  owns(name: string): boolean {
+    return this.owned === undefined || this.owned.has(name);
+  }
+
+  /** The streams fed, evaluated and shown: every stream, or in scale-out the owned ones. */
+  private active(): StreamState[] {
+    const owned = this.owned;
+    return owned === undefined ? this.states : this.states.filter((s) => owned.has(s.name));
   }
 
   private originOf(record: SourceRecord): RecordOrigin | undefined {
@@ -202,7 +294,7 @@ export class Monitor implements MonitorView, MonitorControl {
   retention(): StreamRetention[] {
     const positions = (m: ReadonlyMap<number, number>): SourcePosition[] =>
       [...m].map(([lane, offset]) => ({ ...this.lanes[lane]!, offset }));
-    return this.states.map((s) => {
+    return this.active().map((s) => {
       const window = new Map<number, number>();
       s.window.oldestPositions(window);
       return {
@@ -219,6 +311,7 @@ export class Monitor implements MonitorView, MonitorControl {
    * when there is no such stream, it has a reference already, or the snapshot is for other fields.
    */
   restoreReference(snapshot: ReferenceSnapshot): boolean {
+    if (!this.owns(snapshot.stream)) return false;
     return this.byName.get(snapshot.stream)?.restoreReference(snapshot) ?? false;
   }
 
@@ -235,7 +328,7 @@ export class Monitor implements MonitorView, MonitorControl {
 
   private async pass(): Promise<number> {
     let processed = 0;
-    for (const s of this.states) {
+    for (const s of this.active()) {
       if (this.abort.signal.aborted) break;
       if (!s.isDue(this.clock.now())) continue;
       try {
@@ -285,18 +378,18 @@ export class Monitor implements MonitorView, MonitorControl {
 
   private named(name: string): StreamState {
     const s = this.byName.get(name);
-    if (s === undefined) throw new ControlError('not_found', 'no such stream');
+    if (s === undefined || !this.owns(name)) throw new ControlError('not_found', 'no such stream');
     return s;
   }
 
   // ---------------------------------------------------------------- MonitorView
 
   streams(): StreamView[] {
-    return this.states.map((s) => s.view());
+    return this.active().map((s) => s.view());
   }
 
   stream(name: string): StreamView | undefined {
-    return this.byName.get(name)?.view();
+    return this.owns(name) ? this.byName.get(name)?.view() : undefined;
   }
 
   rejects(): RejectCount[] {

@@ -90,6 +90,18 @@ describe('parseConfig defaults', () => {
     expect(JSON.stringify(kafka)).not.toContain('"x"');
   });
 
+  it('resolves scaleOut to the repartition topic and its partitions, and needs checkpoints with it', () => {
+    const source = { type: 'kafka', brokers: ['k1:9092'], groupId: 'g' };
+    const streams = [{ name: 'x', topic: 'payments', fields: ['x'] }];
+    expect(parseConfig({ source, streams }).source).toMatchObject({ scaleOut: undefined });
+    expect(parseConfig({ source: { ...source, scaleOut: {} }, streams }).source).toMatchObject({ scaleOut: { topic: 'g.repartition', partitions: 12 } });
+    expect(parseConfig({ source: { ...source, scaleOut: { partitions: 3, repartitionTopic: 'r' } }, streams }).source).toMatchObject({
+      scaleOut: { topic: 'r', partitions: 3 },
+    });
+    expect(() => parseConfig({ source: { ...source, scaleOut: {}, checkpointTopic: null }, streams })).toThrow(/source.checkpointTopic: is needed with scaleOut/);
+    expect(() => parseConfig({ source: { ...source, scaleOut: { partitions: 0 } }, streams })).toThrow(/source.scaleOut.partitions: must be a positive integer/);
+  });
+
   it('reads durations as seconds or with a unit', () => {
     expect(parseDuration('10m')).toBe(600);
     expect(parseDuration('250ms')).toBe(0.25);

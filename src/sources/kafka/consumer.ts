@@ -48,6 +48,19 @@ export interface KafkaSourceDeps {
   /** Where the SASL password is read from; default process.env. */
   env?: NodeJS.ProcessEnv;
   tuning?: Partial<KafkaTuning>;
+  /**
+   * Scale-out: the source reads one topic (the repartition topic) and the streams belong to its
+   * partitions. Given, each newly assigned partition's streams are created and restored from
+   * the checkpoint topic (then replayed) before its records are applied, and a revoked
+   * partition's streams are dropped. Absent: every stream is this instance's.
+   */
+  owner?: PartitionOwner;
+}
+
+/** Creates and drops the streams of a partition as the group assigns and revokes it. */
+export interface PartitionOwner {
+  acquire(partitions: readonly number[]): Promise<void>;
+  release(partitions: readonly number[]): void;
 }
 
 interface Deferred<T> {
@@ -121,6 +134,8 @@ export class KafkaSource implements Source {
   private readonly progress = new PartitionProgress();
   /** The current session joined its group: a crash after that starts the backoff afresh. */
   private joinedThisSession = false;
+  /** Scale-out: the partitions (of the one topic) this instance owns, pending ones included. */
+  private readonly owned = new Set<number>();
 
   constructor(config: KafkaSourceConfig, deps: KafkaSourceDeps) {
     this.config = config;
@@ -233,8 +248,10 @@ export class KafkaSource implements Source {
         },
       });
       this.progress.newConsumer();
+      // Scale-out: what this process owned may have moved on elsewhere meanwhile; take it afresh.
+      if (this.deps.owner && this.owned.size > 0) this.revoke([...this.owned]);
       const committed = this.progress.retained.size > 0 ? await groupOffsets(admin, this.config.groupId, topics) : new Map<string, number>();
-      this.observe(consumer, ended, first, committed);
+      this.observe(consumer, ended, first, committed, admin);
       await consumer.connect();
       const early = topics.filter((t) => !this.lateTopics.has(t));
       const late = topics.filter((t) => this.lateTopics.has(t));
@@ -263,6 +280,10 @@ export class KafkaSource implements Source {
 
   /** Once per process: the checkpoint topic and the restore; every session: the dead-letter topic. */
   private async prepare(admin: Admin): Promise<void> {
+    if (this.store && !this.restored && this.deps.owner) {
+      await this.store.ensureTopic(admin); // streams are restored as their partitions are assigned
+      this.restored = true;
+    }
     if (this.store && !this.restored) {
       await this.store.ensureTopic(admin);
       const offsets = this.checkpointer!.restore(await this.store.load(admin));
@@ -327,11 +348,18 @@ export class KafkaSource implements Source {
     }
   }
 
-  private observe(consumer: Consumer, ended: Deferred<SessionEnd>, first: Deferred<void>, groupOffsets: ReadonlyMap<string, number>): void {
+  private observe(
+    consumer: Consumer,
+    ended: Deferred<SessionEnd>,
+    first: Deferred<void>,
+    groupOffsets: ReadonlyMap<string, number>,
+    admin: Admin,
+  ): void {
     const log = this.deps.logger;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (this.deps.owner) this.reassigned(consumer, admin, payload.memberAssignment);
       // Inside the event, before kafkajs' first fetch: the seeks take effect from the start.
-      for (const seek of this.progress.assigned(payload.memberAssignment, groupOffsets)) {
+      else for (const seek of this.progress.assigned(payload.memberAssignment, groupOffsets)) {
         const { topic, partition, offset, until, resumed } = seek;
         log?.info({ topic, partition, from: offset, to: until, resumed }, 'replaying to rebuild the windows');
         consumer.seek({ topic, partition, offset: String(offset) });
@@ -353,6 +381,78 @@ export class KafkaSource implements Source {
     consumer.on(consumer.events.STOP, () => this.setJoined(false));
   }
 
+  // ---------------------------------------------------------------- ownership (scale-out)
+
+  /**
+   * A new assignment: revoked partitions' streams are dropped now (their series disappear);
+   * new ones wait while their streams are created and restored; kept ones that were replaying
+   * carry on from where they were (kafkajs restarts every partition at its committed offset).
+   */
+  private reassigned(consumer: Consumer, admin: Admin, assignment: Record<string, number[]>): void {
+    const topic = this.config.topics[0]!;
+    const now = new Set(assignment[topic] ?? []);
+    const revoked = [...this.owned].filter((p) => !now.has(p));
+    const added = [...now].filter((p) => !this.owned.has(p));
+    if (revoked.length > 0) this.revoke(revoked);
+    for (const p of now) {
+      const key = partitionKey(topic, p);
+      if (!added.includes(p) && this.progress.replayEnd(key) >= 0) consumer.seek({ topic, partition: p, offset: String(this.progress.replayResume(key)) });
+    }
+    if (added.length === 0) return;
+    for (const p of added) {
+      this.owned.add(p);
+      this.progress.pend(partitionKey(topic, p));
+    }
+    this.deps.logger?.info({ topic, acquired: added, revoked, owned: [...now].sort((a, b) => a - b) }, 'stream partitions reassigned');
+    void this.acquire(consumer, admin, added);
+  }
+
+  private revoke(partitions: readonly number[]): void {
+    const topic = this.config.topics[0]!;
+    for (const p of partitions) {
+      this.owned.delete(p);
+      this.progress.forget(partitionKey(topic, p));
+    }
+    this.deps.owner!.release(partitions);
+    this.deps.logger?.info({ topic, released: partitions }, 'released stream partitions');
+  }
+
+  /**
+   * Creates the partitions' streams, restores their references from the checkpoint topic, and
+   * seeks each partition back to where its windows began, replaying up to the group's
+   * committed offset (what the last owner applied). Retries until done or revoked.
+   */
+  private async acquire(consumer: Consumer, admin: Admin, partitions: readonly number[]): Promise<void> {
+    const topic = this.config.topics[0]!;
+    const log = this.deps.logger;
+    const mine = (): number[] => partitions.filter((p) => this.owned.has(p) && this.progress.isPending(partitionKey(topic, p)));
+    for (let attempt = 0; !this.stopping && mine().length > 0; attempt++) {
+      try {
+        await this.deps.owner!.acquire(mine());
+        const checkpoint = this.store ? await this.store.load(admin) : { references: [], offsets: new Map<string, number>() };
+        if (this.checkpointer) this.checkpointer.restore(checkpoint);
+        const committed = await groupOffsets(admin, this.config.groupId, [topic]);
+        const starts = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
+        for (const p of mine()) {
+          const key = partitionKey(topic, p);
+          const until = committed.get(key);
+          // No checkpoint of the partition yet: its windows may hold anything since the log start.
+          const from = Math.max(checkpoint.offsets.get(key) ?? 0, starts.get(p) ?? 0);
+          if (until !== undefined && from < until) {
+            log?.info({ topic, partition: p, from, to: until }, 'replaying to rebuild the windows of acquired streams');
+            consumer.seek({ topic, partition: p, offset: String(from) });
+            this.progress.ready(topic, p, { from, until });
+          } else this.progress.ready(topic, p);
+        }
+        return;
+      } catch (err) {
+        const wait = backoffMs(attempt, 500, 10_000);
+        log?.warn({ err, partitions, retryInMs: Math.round(wait) }, 'restoring acquired streams failed; retrying');
+        await sleep(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- batches
 
   private async eachBatch(p: EachBatchPayload, sink: BatchSink): Promise<void> {
@@ -361,6 +461,8 @@ export class KafkaSource implements Source {
     if (messages.length === 0) return;
     const key = partitionKey(topic, partition);
     this.lastResponseMs = this.deps.clock.now();
+    // Scale-out: a late batch of a partition this instance no longer owns.
+    if (this.deps.owner && !this.owned.has(partition)) return;
     if (this.progress.mustHold(key)) {
       // Nothing is resolved, so this batch is fetched again on resume.
       this.progress.hold(p.pause());

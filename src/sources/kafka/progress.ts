@@ -29,6 +29,8 @@ export class PartitionProgress {
   private readonly committedTo = new Map<string, PartitionOffset>();
   /** Resumes partitions paused while others replay. */
   private readonly held: (() => void)[] = [];
+  /** Scale-out: partitions just assigned whose streams are being restored; their records wait. */
+  private readonly pending = new Set<string>();
 
   /**
    * A partition's first assignment in this process replays when the checkpoint says windows
@@ -60,7 +62,49 @@ export class PartitionProgress {
 
   /** Some partition is replaying: new records elsewhere must wait (the replayed ones are older). */
   mustHold(key: string): boolean {
-    return this.replayUntil.size > 0 && !this.replayUntil.has(key);
+    return this.pending.has(key) || (this.replayUntil.size > 0 && !this.replayUntil.has(key));
+  }
+
+  /** Scale-out: a newly assigned partition waits until its streams are restored (`ready`). */
+  pend(key: string): void {
+    this.pending.add(key);
+  }
+
+  isPending(key: string): boolean {
+    return this.pending.has(key);
+  }
+
+  /** Scale-out: the partition's streams are restored; it replays from `from` up to `until` when given. */
+  ready(topic: string, partition: number, replay?: { from: number; until: number }): void {
+    const key = partitionKey(topic, partition);
+    if (!this.pending.delete(key)) return;
+    this.seen.add(key);
+    if (replay !== undefined) {
+      this.retained.set(key, replay.from);
+      this.replayUntil.set(key, replay.until);
+    }
+    this.resumeHeld();
+  }
+
+  /** Where a replay in progress carries on: the next record not applied, else where it began. */
+  replayResume(key: string): number {
+    return this.appliedTo.get(key) ?? this.retained.get(key) ?? 0;
+  }
+
+  /** Scale-out: the partition went to another instance; what this process knew of it no longer holds. */
+  forget(key: string): void {
+    this.pending.delete(key);
+    this.replayUntil.delete(key);
+    this.seen.delete(key);
+    this.appliedTo.delete(key);
+    this.committedTo.delete(key);
+    this.retained.delete(key);
+    this.resumeHeld();
+  }
+
+  /** Resumes every held partition; those that must still wait are held again on their next batch. */
+  private resumeHeld(): void {
+    for (const resume of this.held.splice(0)) resume();
   }
 
   hold(resume: () => void): void {
@@ -112,7 +156,7 @@ export class PartitionProgress {
 
   /** Nothing applied is uncommitted and nothing replays: the monitor stands exactly at the committed offsets. */
   settled(): boolean {
-    if (this.replayUntil.size > 0) return false;
+    if (this.replayUntil.size > 0 || this.pending.size > 0) return false;
     for (const [key, next] of this.appliedTo) if (this.committedTo.get(key)?.offset !== next) return false;
     return true;
   }

@@ -1,0 +1,160 @@
+// Scale-out: several klaxon processes (the compiled CLI) in one consumer group share the
+// streams. Each stream is owned by exactly one of them; when one is killed with SIGKILL its
+// streams go on at another within the session timeout, with the same reference (restored from
+// the checkpoint topic) and a full window (replayed from the repartition topic); an instance
+// that joins later takes its share.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
+import { streamPartition } from '../../src/sources/kafka/router.js';
+import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, kafkaClient, killAll, killHard, produce, rawConfig, records, startKlaxon, type Klaxon } from './helpers.js';
+
+let brokers: string[];
+const dir = mkdtempSync(join(tmpdir(), 'klaxon-scale-'));
+
+beforeAll(async () => {
+  brokers = await kafkaBrokers();
+}, 300_000);
+
+afterAll(() => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const PARTITIONS = 6;
+// One stream per repartition partition (FNV-1a of the name mod 6: 3, 4, 5, 0, 1, 2).
+const STREAMS = ['x0', 'x1', 'x2', 'x3', 'x4', 'x5'];
+
+function writeConfig(name: string, groupId: string, topic: string): string {
+  const raw = rawConfig({ brokers, topics: [topic], groupId }, { window: 500, evaluation: 0.5 });
+  raw.log = { level: 'info' };
+  (raw.source as Record<string, unknown>).scaleOut = { partitions: PARTITIONS };
+  raw.streams = STREAMS.map((s, i) => ({ name: s, topic, fields: i % 2 === 0 ? ['x'] : ['pair.a', 'pair.b'] }));
+  raw.stateDir = join(dir, `${name}-state`);
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify(raw));
+  return file;
+}
+
+interface StreamJson {
+  name: string;
+  reference: unknown;
+  windowSamples: number;
+  recordsTotal: number;
+}
+
+async function streams(k: Klaxon): Promise<Record<string, StreamJson>> {
+  const list = (await (await fetch(`${k.base}/api/streams`)).json()) as StreamJson[];
+  return Object.fromEntries(list.map((s) => [s.name, s]));
+}
+
+/** Per live instance, the streams it reports; throws unless every stream is on exactly one. */
+async function owners(ks: readonly Klaxon[]): Promise<Map<string, number>> {
+  const owner = new Map<string, number>();
+  for (const [i, k] of ks.entries()) {
+    for (const name of Object.keys(await streams(k))) {
+      if (owner.has(name)) throw new Error(`${name} on instances ${owner.get(name)} and ${i}`);
+      owner.set(name, i);
+    }
+  }
+  return owner;
+}
+
+async function metricsHave(k: Klaxon, stream: string): Promise<boolean> {
+  return (await (await fetch(`${k.base}/metrics`)).text()).includes(`klaxon_window_samples{stream="${stream}"}`);
+}
+
+async function checkpointedReferences(checkpointTopic: string, groupId: string): Promise<string[]> {
+  const kafka = kafkaClient(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const store = new CheckpointStore(kafka, checkpointTopic, groupId);
+  try {
+    return (await store.load(admin)).references.map((r) => r.stream).sort();
+  } finally {
+    await store.close().catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+describe('scale-out over a consumer group', () => {
+  it('routes one partition per stream', () => {
+    expect(STREAMS.map((s) => streamPartition(s, PARTITIONS)).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('splits the streams, hands a killed instance’s streams over with their references, and gives a joiner its share', async () => {
+    const topic = uniqueTopic('scale');
+    const groupId = uniqueTopic('scale-group');
+    await createTopic(brokers, topic, 3);
+    await produce(brokers, topic, records('scale', 0, 3_000));
+
+    const a = await startKlaxon(writeConfig('a', groupId, topic), { cwd: dir });
+    const b = await startKlaxon(writeConfig('b', groupId, topic), { cwd: dir });
+
+    // Split: every stream on exactly one instance, each instance with some, every reference fitted and checkpointed.
+    let split = new Map<string, number>();
+    await waitFor(
+      async () => {
+        split = await owners([a, b]);
+        if (split.size !== STREAMS.length || new Set(split.values()).size !== 2) return false;
+        const all = { ...(await streams(a)), ...(await streams(b)) };
+        return STREAMS.every((s) => all[s]!.reference !== null && all[s]!.windowSamples === 500);
+      },
+      { timeoutMs: 60_000, what: 'the streams split between two instances, references fitted, windows full' },
+    );
+    await waitFor(async () => (await checkpointedReferences(`${groupId}.checkpoint`, groupId)).length === STREAMS.length, {
+      timeoutMs: 30_000,
+      what: 'every reference in the checkpoint topic',
+    });
+    const before = { ...(await streams(a)), ...(await streams(b)) };
+    const onA = STREAMS.filter((s) => split.get(s) === 0);
+    for (const s of onA) expect(await metricsHave(a, s)).toBe(true);
+    for (const s of onA) expect(await metricsHave(b, s)).toBe(false);
+
+    // SIGKILL a: within the session timeout (6 s) b owns every stream, with a's references.
+    await killHard(a);
+    const killedAt = Date.now();
+    await waitFor(
+      async () => {
+        const now = await streams(b);
+        return STREAMS.every((s) => now[s] !== undefined && now[s]!.windowSamples === 500);
+      },
+      { timeoutMs: 40_000, what: 'b taking over every stream with full windows' },
+    );
+    const takeoverMs = Date.now() - killedAt;
+    const after = await streams(b);
+    for (const s of STREAMS) expect(JSON.stringify(after[s]!.reference)).toBe(JSON.stringify(before[s]!.reference));
+    for (const s of onA) expect(await metricsHave(b, s)).toBe(true);
+    console.log(`scale-out: b took over ${onA.join(', ')} ${takeoverMs} ms after a was killed (session timeout 6 s)`);
+
+    // The moved streams carry on: new records reach them, counted once each on b.
+    const counted = (x: Record<string, StreamJson>): number => onA.reduce((n, s) => n + x[s]!.recordsTotal, 0);
+    const base = counted(after);
+    await produce(brokers, topic, records('scale', 3_000, 1_000));
+    await waitFor(async () => (await committed(brokers, `${groupId}.router`, topic)) === 4_000, { timeoutMs: 30_000, what: 'the router committing every record' });
+    await waitFor(async () => counted(await streams(b)) === base + 1_000 * onA.length, {
+      timeoutMs: 30_000,
+      what: 'the moved streams counting the new records on b',
+    });
+
+    // c joins: it takes a share, and every stream stays on exactly one instance with its reference.
+    const c = await startKlaxon(writeConfig('c', groupId, topic), { cwd: dir });
+    await waitFor(
+      async () => {
+        const o = await owners([b, c]);
+        if (o.size !== STREAMS.length || ![...o.values()].includes(1)) return false;
+        const all = { ...(await streams(b)), ...(await streams(c)) };
+        return STREAMS.every((s) => all[s]!.windowSamples === 500);
+      },
+      { timeoutMs: 40_000, what: 'c taking a share of the streams' },
+    );
+    const joined = { ...(await streams(b)), ...(await streams(c)) };
+    for (const s of STREAMS) expect(JSON.stringify(joined[s]!.reference)).toBe(JSON.stringify(before[s]!.reference));
+    const onC = Object.keys(await streams(c));
+    for (const s of onC) expect(await metricsHave(b, s)).toBe(false);
+  }, 240_000);
+});
