@@ -2,7 +2,8 @@
 // streams. Each stream is owned by exactly one of them; when one is killed with SIGKILL its
 // streams go on at another within the session timeout, with the same reference (restored from
 // the checkpoint topic) and a full window (replayed from the repartition topic); an instance
-// that joins later takes its share.
+// that joins later takes its share, and one stopped cleanly hands its streams back at once.
+// Rejects are counted and dead-lettered once, by the routers.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { streamPartition } from '../../src/sources/kafka/router.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killAll, killHard, produce, rawConfig, records, startKlaxon, type Klaxon } from './helpers.js';
+import { committed, kafkaClient, killAll, killHard, produce, rawConfig, readAll, records, startKlaxon, type Klaxon } from './helpers.js';
 
 let brokers: string[];
 const dir = mkdtempSync(join(tmpdir(), 'klaxon-scale-'));
@@ -30,7 +31,7 @@ const PARTITIONS = 6;
 const STREAMS = ['x0', 'x1', 'x2', 'x3', 'x4', 'x5'];
 
 function writeConfig(name: string, groupId: string, topic: string): string {
-  const raw = rawConfig({ brokers, topics: [topic], groupId }, { window: 500, evaluation: 0.5 });
+  const raw = rawConfig({ brokers, topics: [topic], groupId, deadLetterTopic: `${topic}.dlq` }, { window: 500, evaluation: 0.5 });
   raw.log = { level: 'info' };
   (raw.source as Record<string, unknown>).scaleOut = { partitions: PARTITIONS };
   raw.streams = STREAMS.map((s, i) => ({ name: s, topic, fields: i % 2 === 0 ? ['x'] : ['pair.a', 'pair.b'] }));
@@ -64,6 +65,14 @@ async function owners(ks: readonly Klaxon[]): Promise<Map<string, number>> {
   return owner;
 }
 
+/** klaxon_records_rejected_total summed over its series with this reason. */
+function rejected(text: string, reason: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('klaxon_records_rejected_total{') && l.includes(`reason="${reason}"`))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 async function metricsHave(k: Klaxon, stream: string): Promise<boolean> {
   return (await (await fetch(`${k.base}/metrics`)).text()).includes(`klaxon_window_samples{stream="${stream}"}`);
 }
@@ -91,6 +100,7 @@ describe('scale-out over a consumer group', () => {
     const groupId = uniqueTopic('scale-group');
     await createTopic(brokers, topic, 3);
     await produce(brokers, topic, records('scale', 0, 3_000));
+    await produce(brokers, topic, Array.from({ length: 10 }, (_, i) => `not json ${i}`));
 
     const a = await startKlaxon(writeConfig('a', groupId, topic), { cwd: dir });
     const b = await startKlaxon(writeConfig('b', groupId, topic), { cwd: dir });
@@ -111,6 +121,10 @@ describe('scale-out over a consumer group', () => {
       what: 'every reference in the checkpoint topic',
     });
     const before = { ...(await streams(a)), ...(await streams(b)) };
+    // Rejects are counted (and dead-lettered) by the routers, each record once across the instances.
+    const invalid = async (k: Klaxon): Promise<number> => rejected(await (await fetch(`${k.base}/metrics`)).text(), 'invalid_json');
+    await waitFor(async () => (await invalid(a)) + (await invalid(b)) === 10, { what: 'ten rejects counted across the routers' });
+    expect((await readAll(brokers, `${topic}.dlq`, 10)).length).toBe(10);
     const onA = STREAMS.filter((s) => split.get(s) === 0);
     for (const s of onA) expect(await metricsHave(a, s)).toBe(true);
     for (const s of onA) expect(await metricsHave(b, s)).toBe(false);
@@ -135,7 +149,7 @@ describe('scale-out over a consumer group', () => {
     const counted = (x: Record<string, StreamJson>): number => onA.reduce((n, s) => n + x[s]!.recordsTotal, 0);
     const base = counted(after);
     await produce(brokers, topic, records('scale', 3_000, 1_000));
-    await waitFor(async () => (await committed(brokers, `${groupId}.router`, topic)) === 4_000, { timeoutMs: 30_000, what: 'the router committing every record' });
+    await waitFor(async () => (await committed(brokers, `${groupId}.router`, topic)) === 4_010, { timeoutMs: 30_000, what: 'the router committing every record' });
     await waitFor(async () => counted(await streams(b)) === base + 1_000 * onA.length, {
       timeoutMs: 30_000,
       what: 'the moved streams counting the new records on b',
@@ -156,5 +170,21 @@ describe('scale-out over a consumer group', () => {
     for (const s of STREAMS) expect(JSON.stringify(joined[s]!.reference)).toBe(JSON.stringify(before[s]!.reference));
     const onC = Object.keys(await streams(c));
     for (const s of onC) expect(await metricsHave(b, s)).toBe(false);
+
+    // A clean stop (SIGTERM) leaves the group at once: b takes c's streams back well within the session timeout.
+    const stoppedAt = Date.now();
+    const exited = new Promise((r) => c.child.once('exit', r));
+    c.child.kill('SIGTERM');
+    await exited;
+    await waitFor(
+      async () => {
+        const now = await streams(b);
+        return STREAMS.every((s) => now[s] !== undefined && now[s]!.windowSamples === 500);
+      },
+      { timeoutMs: 30_000, what: 'b taking back c’s streams after a clean stop' },
+    );
+    const back = await streams(b);
+    for (const s of STREAMS) expect(JSON.stringify(back[s]!.reference)).toBe(JSON.stringify(before[s]!.reference));
+    console.log(`scale-out: b took back ${onC.join(', ')} ${Date.now() - stoppedAt} ms after c was stopped cleanly`);
   }, 240_000);
 });
