@@ -174,6 +174,21 @@ export interface Klaxon {
   output: string[];
 }
 
+/** What the tests read of a stream in a running klaxon's `/api/streams`. */
+export interface StreamJson {
+  name: string;
+  reference: unknown;
+  windowSamples: number;
+  recordsTotal: number;
+  phase: string;
+}
+
+/** A running klaxon's streams by name. */
+export async function streamsOf(k: Klaxon): Promise<Record<string, StreamJson>> {
+  const list = (await (await fetch(`${k.base}/api/streams`)).json()) as StreamJson[];
+  return Object.fromEntries(list.map((s) => [s.name, s]));
+}
+
 const children: ChildProcess[] = [];
 
 /** SIGKILLs every klaxon process still running (afterAll). */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killAll, killHard, metric, produce, rawConfig, records, startKlaxon, type Klaxon } from './helpers.js';
+import { committed, kafkaClient, killAll, killHard, metric, produce, rawConfig, records, startKlaxon, streamsOf, type Klaxon } from './helpers.js';
 
 let brokers: string[];
 const dir = mkdtempSync(join(tmpdir(), 'klaxon-restart-'));
@@ -34,19 +34,6 @@ function writeConfig(name: string, groupId: string, topic: string, checkpointTop
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(raw));
   return file;
-}
-
-interface StreamJson {
-  name: string;
-  reference: unknown;
-  windowSamples: number;
-  recordsTotal: number;
-  phase: string;
-}
-
-async function streams(k: Klaxon): Promise<Record<string, StreamJson>> {
-  const list = (await (await fetch(`${k.base}/api/streams`)).json()) as StreamJson[];
-  return Object.fromEntries(list.map((s) => [s.name, s]));
 }
 
 /** The checkpoint topic's offset entry for partition 0 of `topic`, as the store reads it back. */
@@ -107,7 +94,7 @@ describe('kafka source: kill -9 and restart', () => {
       timeoutMs: 30_000,
       what: 'a checkpoint at committed offset 300',
     });
-    expect((await streams(k)).x!.phase).toBe('collecting_reference');
+    expect((await streamsOf(k)).x!.phase).toBe('collecting_reference');
     await killHard(k);
 
     // 2. Restarted: the 300 are replayed into the reference being collected; 700 more arrive.
@@ -118,7 +105,7 @@ describe('kafka source: kill -9 and restart', () => {
       timeoutMs: 30_000,
       what: 'both references checkpointed',
     });
-    let s = await streams(k);
+    let s = await streamsOf(k);
     expect(s.x!.recordsTotal).toBe(700); // the 300 replayed records are not counted again
 
     // 3. Killed mid-stream, with records still arriving.
@@ -139,7 +126,7 @@ describe('kafka source: kill -9 and restart', () => {
       console.log(k.output.slice(-40).join('\n'));
       throw err;
     });
-    const restarted = await streams(k);
+    const restarted = await streamsOf(k);
     const metrics = await (await fetch(`${k.base}/metrics`)).text();
     expect(restarted.x!.recordsTotal).toBe(2_000 - committedAtKill);
     expect(metric(metrics, 'klaxon_kafka_replayed_records_total')).toBe(committedAtKill - replayFrom);
@@ -161,7 +148,7 @@ describe('kafka source: kill -9 and restart', () => {
       timeoutMs: 30_000,
       what: 'the clean run to checkpoint its window start',
     });
-    s = await streams(uninterrupted);
+    s = await streamsOf(uninterrupted);
 
     for (const name of ['x', 'pair']) {
       expect(restarted[name]!.reference, name).toEqual(s[name]!.reference);

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { streamPartition } from '../../src/sources/kafka/router.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killAll, killHard, produce, rawConfig, readAll, records, startKlaxon, type Klaxon } from './helpers.js';
+import { committed, kafkaClient, killAll, killHard, produce, rawConfig, readAll, records, startKlaxon, streamsOf, type Klaxon, type StreamJson } from './helpers.js';
 
 let brokers: string[];
 const dir = mkdtempSync(join(tmpdir(), 'klaxon-scale-'));
@@ -41,23 +41,11 @@ function writeConfig(name: string, groupId: string, topic: string): string {
   return file;
 }
 
-interface StreamJson {
-  name: string;
-  reference: unknown;
-  windowSamples: number;
-  recordsTotal: number;
-}
-
-async function streams(k: Klaxon): Promise<Record<string, StreamJson>> {
-  const list = (await (await fetch(`${k.base}/api/streams`)).json()) as StreamJson[];
-  return Object.fromEntries(list.map((s) => [s.name, s]));
-}
-
 /** Per live instance, the streams it reports; throws unless every stream is on exactly one. */
 async function owners(ks: readonly Klaxon[]): Promise<Map<string, number>> {
   const owner = new Map<string, number>();
   for (const [i, k] of ks.entries()) {
-    for (const name of Object.keys(await streams(k))) {
+    for (const name of Object.keys(await streamsOf(k))) {
       if (owner.has(name)) throw new Error(`${name} on instances ${owner.get(name)} and ${i}`);
       owner.set(name, i);
     }
@@ -111,7 +99,7 @@ describe('scale-out over a consumer group', () => {
       async () => {
         split = await owners([a, b]);
         if (split.size !== STREAMS.length || new Set(split.values()).size !== 2) return false;
-        const all = { ...(await streams(a)), ...(await streams(b)) };
+        const all = { ...(await streamsOf(a)), ...(await streamsOf(b)) };
         return STREAMS.every((s) => all[s]!.reference !== null && all[s]!.windowSamples === 500);
       },
       { timeoutMs: 60_000, what: 'the streams split between two instances, references fitted, windows full' },
@@ -120,7 +108,7 @@ describe('scale-out over a consumer group', () => {
       timeoutMs: 30_000,
       what: 'every reference in the checkpoint topic',
     });
-    const before = { ...(await streams(a)), ...(await streams(b)) };
+    const before = { ...(await streamsOf(a)), ...(await streamsOf(b)) };
     // Rejects are counted (and dead-lettered) by the routers, each record once across the instances.
     const invalid = async (k: Klaxon): Promise<number> => rejected(await (await fetch(`${k.base}/metrics`)).text(), 'invalid_json');
     await waitFor(async () => (await invalid(a)) + (await invalid(b)) === 10, { what: 'ten rejects counted across the routers' });
@@ -134,13 +122,13 @@ describe('scale-out over a consumer group', () => {
     const killedAt = Date.now();
     await waitFor(
       async () => {
-        const now = await streams(b);
+        const now = await streamsOf(b);
         return STREAMS.every((s) => now[s] !== undefined && now[s]!.windowSamples === 500);
       },
       { timeoutMs: 40_000, what: 'b taking over every stream with full windows' },
     );
     const takeoverMs = Date.now() - killedAt;
-    const after = await streams(b);
+    const after = await streamsOf(b);
     for (const s of STREAMS) expect(JSON.stringify(after[s]!.reference)).toBe(JSON.stringify(before[s]!.reference));
     for (const s of onA) expect(await metricsHave(b, s)).toBe(true);
     console.log(`scale-out: b took over ${onA.join(', ')} ${takeoverMs} ms after a was killed (session timeout 6 s)`);
@@ -150,7 +138,7 @@ describe('scale-out over a consumer group', () => {
     const base = counted(after);
     await produce(brokers, topic, records('scale', 3_000, 1_000));
     await waitFor(async () => (await committed(brokers, `${groupId}.router`, topic)) === 4_010, { timeoutMs: 30_000, what: 'the router committing every record' });
-    await waitFor(async () => counted(await streams(b)) === base + 1_000 * onA.length, {
+    await waitFor(async () => counted(await streamsOf(b)) === base + 1_000 * onA.length, {
       timeoutMs: 30_000,
       what: 'the moved streams counting the new records on b',
     });
@@ -161,14 +149,14 @@ describe('scale-out over a consumer group', () => {
       async () => {
         const o = await owners([b, c]);
         if (o.size !== STREAMS.length || ![...o.values()].includes(1)) return false;
-        const all = { ...(await streams(b)), ...(await streams(c)) };
+        const all = { ...(await streamsOf(b)), ...(await streamsOf(c)) };
         return STREAMS.every((s) => all[s]!.windowSamples === 500);
       },
       { timeoutMs: 40_000, what: 'c taking a share of the streams' },
     );
-    const joined = { ...(await streams(b)), ...(await streams(c)) };
+    const joined = { ...(await streamsOf(b)), ...(await streamsOf(c)) };
     for (const s of STREAMS) expect(JSON.stringify(joined[s]!.reference)).toBe(JSON.stringify(before[s]!.reference));
-    const onC = Object.keys(await streams(c));
+    const onC = Object.keys(await streamsOf(c));
     for (const s of onC) expect(await metricsHave(b, s)).toBe(false);
 
     // A clean stop (SIGTERM) leaves the group at once: b takes c's streams back well within the session timeout.
@@ -178,12 +166,12 @@ describe('scale-out over a consumer group', () => {
     await exited;
     await waitFor(
       async () => {
-        const now = await streams(b);
+        const now = await streamsOf(b);
         return STREAMS.every((s) => now[s] !== undefined && now[s]!.windowSamples === 500);
       },
       { timeoutMs: 30_000, what: 'b taking back c’s streams after a clean stop' },
     );
-    const back = await streams(b);
+    const back = await streamsOf(b);
     for (const s of STREAMS) expect(JSON.stringify(back[s]!.reference)).toBe(JSON.stringify(before[s]!.reference));
     console.log(`scale-out: b took back ${onC.join(', ')} ${Date.now() - stoppedAt} ms after c was stopped cleanly`);
   }, 240_000);

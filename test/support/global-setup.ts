@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
  * missing. The Kafka broker is started on demand by test/support/kafka.ts.
  */
 export default function setup(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  // `npm run build`, not tsc alone: the build also makes the CLI executable, which npx needs.
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   const have = (bin: string): boolean => ['/usr/bin', '/usr/local/bin'].some((dir) => existsSync(`${dir}/${bin}`));
   if (!have('promtool') || !have('prometheus-alertmanager')) {
     execFileSync('bash', ['scripts/deploy/install-prometheus.sh'], { stdio: 'inherit' });
