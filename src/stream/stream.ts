@@ -1,7 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { NullDistribution } from '../calibration/null.js';
-import type { ThresholdSpec } from '../calibration/rate.js';
-import { StreamCalibration, type CalibrationContext } from '../calibration/stream-calibration.js';
+import { StreamCalibration } from '../calibration/stream-calibration.js';
 import { whatMoved, type Move } from '../calibration/what-moved.js';
 import type { StreamConfig } from '../config/types.js';
 import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
@@ -12,7 +11,7 @@ import { estimate, isUsable, type EstimatorSettings } from './estimate.js';
 import { EvaluationHistory } from './history.js';
 import { HysteresisDetector } from './hysteresis.js';
 import type { MonitorLogger } from './logger.js';
-import { loadMute, removeMute, saveMute } from './mute.js';
+import { StreamMute } from './mute-state.js';
 import { fitFresh, WindowFitter, type MixtureSettings, type Yield } from './refit.js';
 import { loadSnapshot, saveSnapshot, type ReferenceSnapshot } from './snapshot.js';
 import {
@@ -26,6 +25,7 @@ import {
   type StreamPhase,
   type StreamView,
 } from './view.js';
+import { calibratedSpecs, calibrationContext, thresholdsFor, windowRows } from './thresholds.js';
 import { SlidingWindow } from './window.js';
 
 /** Runs `work`, timing only the time it was running, not the time it spent yielded. */
@@ -66,9 +66,6 @@ export interface StreamDeps {
   calibrationReplicates?: number;
 }
 
-/** Calibrated thresholds per measure and severity, where the configuration has them (rates or p-values). */
-type CalibratedSpecs = Partial<Record<Measure, Partial<Record<Severity, ThresholdSpec>>>>;
-
 /**
  * Everything klaxon knows about one stream: its window, its reference and window mixtures,
  * its latest divergences and its alert state. Ingestion calls `push`; the scheduler calls
@@ -93,8 +90,8 @@ export class StreamState {
   private referenceCreatedAtMs = 0;
   /** 'operator' once re-baselined by an operator (see `rebaseline`). */
   private referenceSetBy: 'operator' | undefined;
-  /** When an operator's mute ends; undefined when not muted. */
-  private mutedUntilMs: number | undefined;
+  /** An operator's mute, which holds the alerts at 0 while it lasts. */
+  private readonly muting: StreamMute;
   /** Serialises `process` and the operator changes, so that neither sees the other half done. */
   private lock: Promise<unknown> = Promise.resolve();
   /** Per lane, the position of the first record of the reference's data, while it may still be needed. */
@@ -139,6 +136,7 @@ export class StreamState {
     };
     this.history = new EvaluationHistory(deps.historyLength);
     this.calibration = new StreamCalibration({ replicates: Math.max(10, deps.calibrationReplicates ?? 200) });
+    this.muting = new StreamMute(config.name, deps);
   }
 
   get name(): string {
@@ -156,7 +154,7 @@ export class StreamState {
    * loads the reference from its file or snapshot, or starts collecting the first n vectors.
    */
   async init(): Promise<void> {
-    await this.restoreMute();
+    await this.muting.restore();
     const ref = this.config.reference;
     let fileMtimeMs: number | undefined;
     if (ref.policy === 'file') fileMtimeMs = await stat(ref.path).then((st) => st.mtimeMs, () => undefined);
@@ -211,11 +209,6 @@ export class StreamState {
 
   // ---------------------------------------------------------------- calibration
 
-  /** Rows a window fit uses, which the null must be computed for. */
-  private windowRows(): number {
-    return Math.min(this.config.window.size, this.config.fit.maxSamples);
-  }
-
   /**
    * Adopts the null kept with the reference, or bootstraps one in the background, yielding to
    * the event loop between fits and estimates; a reference kept in a snapshot is saved again
@@ -224,10 +217,10 @@ export class StreamState {
   private calibrate(kept: NullDistribution | undefined): void {
     this.calibration.reset();
     if ((this.deps.calibrationReplicates ?? 200) <= 0 || this.reference === undefined) return;
-    if (kept !== undefined && this.calibration.adopt(kept, this.windowRows())) return;
+    if (kept !== undefined && this.calibration.adopt(kept, windowRows(this.config))) return;
     const reference = this.reference;
     const settings = {
-      windowSamples: this.windowRows(),
+      windowSamples: windowRows(this.config),
       referenceSamples: Math.min(this.referenceSamples, this.config.fit.maxSamples),
       mixture: this.mixture,
       estimator: this.deps.estimator,
@@ -252,34 +245,6 @@ export class StreamState {
         }
       });
     });
-  }
-
-  private calibratedSpecs(): CalibratedSpecs {
-    return this.config.calibratedThresholds ?? {};
-  }
-
-  private calibrationContext(): CalibrationContext {
-    return {
-      evaluationIntervalSeconds: this.config.evaluationIntervalSeconds,
-      raiseAfter: this.config.hysteresis.raiseAfter,
-      windowRecords: this.windowRows(),
-      // A window still filling up is noisier than the null's: its thresholds scale up.
-      rows: Math.min(this.window.size, this.config.fit.maxSamples),
-    };
-  }
-
-  /** Per measure, this severity's threshold in nats: calibrated where configured and the null is in, else as configured. */
-  private thresholdsFor(sev: Severity): Partial<Record<Measure, number>> {
-    const specs = this.calibratedSpecs();
-    const calibrated = MEASURES.filter((m) => specs[m]?.[sev] !== undefined);
-    const out: Partial<Record<Measure, number>> = {};
-    for (const m of MEASURES) {
-      const spec = specs[m]?.[sev];
-      const t = spec === undefined ? undefined : this.calibration.thresholdNats(m, spec, this.calibrationContext(), calibrated.length)?.nats;
-      const nats = t ?? this.config.thresholds[m]?.[sev];
-      if (nats !== undefined) out[m] = nats;
-    }
-    return out;
   }
 
   /**
@@ -310,18 +275,6 @@ export class StreamState {
     this.referenceSetBy = 'operator';
     this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 're-baselined reference restored');
     return true;
-  }
-
-  private async restoreMute(): Promise<void> {
-    try {
-      const mute = await loadMute(this.deps.stateDir, this.name);
-      if (mute !== undefined && mute.untilMs > this.deps.clock.now()) {
-        this.mutedUntilMs = mute.untilMs;
-        this.deps.logger.info({ stream: this.name, mutedUntil: new Date(mute.untilMs).toISOString() }, 'mute restored');
-      }
-    } catch (err) {
-      this.deps.logger.warn({ stream: this.name, err }, 'cannot read the mute file; the stream is not muted');
-    }
   }
 
   /**
@@ -502,35 +455,11 @@ export class StreamState {
   /** Holds the alerts at 0 until `until` (kept in the state directory first). Divergences go on. */
   async mute(until: MuteUntil): Promise<MuteResult> {
     const end = muteEndMs(until, this.deps.clock.now());
-    return this.exclusive(async () => {
-      try {
-        await saveMute(this.deps.stateDir, { stream: this.name, untilMs: end, setAtMs: this.deps.clock.now() });
-      } catch (err) {
-        this.deps.logger.error({ stream: this.name, err }, 'cannot save the mute; the stream is not muted');
-        throw new ControlError('storage', "cannot keep the mute in the state directory, so nothing changed (see klaxon's log)", { cause: err });
-      }
-      this.mutedUntilMs = end;
-      this.deps.logger.info({ stream: this.name, mutedUntil: new Date(end).toISOString() }, 'stream muted');
-      return { stream: this.name, muted: true, mutedUntilMs: end };
-    });
+    return this.exclusive(() => this.muting.set(end));
   }
 
   async unmute(): Promise<MuteResult> {
-    return this.exclusive(async () => {
-      try {
-        await removeMute(this.deps.stateDir, this.name);
-      } catch (err) {
-        this.deps.logger.error({ stream: this.name, err }, 'cannot remove the mute file; the stream stays muted');
-        throw new ControlError('storage', "cannot remove the mute from the state directory, so nothing changed (see klaxon's log)", { cause: err });
-      }
-      if (this.mutedUntilMs !== undefined) this.deps.logger.info({ stream: this.name }, 'stream unmuted');
-      this.mutedUntilMs = undefined;
-      return { stream: this.name, muted: false, mutedUntilMs: undefined };
-    });
-  }
-
-  private isMuted(nowMs: number): boolean {
-    return this.mutedUntilMs !== undefined && nowMs < this.mutedUntilMs;
+    return this.exclusive(() => this.muting.clear());
   }
 
   // ---------------------------------------------------------------- ingestion
@@ -555,10 +484,7 @@ export class StreamState {
 
   /** Whether `process` has something to do now. Cheap: the scheduler asks every stream every tick. */
   isDue(nowMs: number): boolean {
-    if (this.mutedUntilMs !== undefined && !this.isMuted(nowMs)) {
-      this.deps.logger.info({ stream: this.name, mutedUntil: new Date(this.mutedUntilMs).toISOString() }, 'mute ended');
-      this.mutedUntilMs = undefined;
-    }
+    this.muting.expire(nowMs);
     if (this.reference === undefined) return this.referenceReady() && nowMs >= this.retryReferenceMs;
     this.window.expire(nowMs);
     if (this.window.size < this.config.minSamples) return false;
@@ -674,7 +600,7 @@ export class StreamState {
   private updateAlerts(divergences: Evaluation['divergences']): void {
     for (const sev of SEVERITIES) {
       let worst = NaN;
-      const thresholds = this.thresholdsFor(sev);
+      const thresholds = thresholdsFor(sev, this.config, this.calibration, this.window.size);
       for (const m of MEASURES) {
         const t = thresholds[m];
         if (t === undefined) continue;
@@ -688,7 +614,7 @@ export class StreamState {
       if (det.driftDetected !== was) {
         const values = Object.fromEntries(MEASURES.map((m) => [m, divergences[m].value]));
         this.deps.logger.info(
-          { stream: this.name, severity: sev, divergences: values, ...(this.isMuted(this.deps.clock.now()) ? { muted: true } : {}) },
+          { stream: this.name, severity: sev, divergences: values, ...(this.muting.isMuted(this.deps.clock.now()) ? { muted: true } : {}) },
           det.driftDetected ? 'drift alert raised' : 'drift alert cleared',
         );
       }
@@ -709,13 +635,14 @@ export class StreamState {
     const model = this.hasWindowModel() ? this.fitter.model : undefined;
     if (model && this.windowJson === undefined) this.windowJson = gmmToJson(model);
     const history = this.history;
-    const muted = this.isMuted(this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const muted = this.muting.isMuted(now);
     const reference = this.reference;
     const last = this.last;
     const calibration = this.calibration.view(
       last ? (Object.fromEntries(MEASURES.map((m) => [m, last.divergences[m].value])) as Record<Measure, number>) : undefined,
-      this.calibratedSpecs(),
-      this.calibrationContext(),
+      calibratedSpecs(c),
+      calibrationContext(c, this.window.size),
     );
     let moved: Move[] | undefined;
     return {
@@ -736,7 +663,7 @@ export class StreamState {
         ? { warning: false, critical: false }
         : { warning: this.detectors.warning.driftDetected, critical: this.detectors.critical.driftDetected },
       muted,
-      mutedUntilMs: muted ? this.mutedUntilMs : undefined,
+      mutedUntilMs: this.muting.endsAt(now),
       referenceTimestampMs: this.reference ? this.referenceCreatedAtMs : undefined,
       reference: this.referenceJson,
       window: model ? this.windowJson : undefined,
