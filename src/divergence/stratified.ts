@@ -120,6 +120,10 @@ class Stratum {
   readonly fitted: Int32Array;
   /** β from every randomisation's fit points (for finding directions, not for the estimate). */
   readonly beta: Float64Array;
+  /** Per randomisation, β fitted on the others' fit points (R×t). */
+  readonly betaLoo: Float64Array;
+  /** Whether fit points came in since the β were last solved (they stop once `fitLimit` is reached). */
+  fitChanged = true;
   /** Scratch for `summarise`. */
   readonly work: { all: Sums; loo: Sums; reps: Float64Array; beta: Float64Array; ws: ControlWorkspace };
   /** Mean and the variance of that mean, after control variates. */
@@ -133,7 +137,7 @@ class Stratum {
   sgCount = 0;
   rawMean = 0;
   rawVariance = 0;
-  streams: ((n: number, out: Float64Array) => void)[];
+  readonly streams: PointStream[];
   /** Pilot points kept to find the directions the integrand varies in (undefined once used). */
   pilot: Float64Array | undefined;
   pilotCount = 0;
@@ -146,7 +150,7 @@ class Stratum {
     readonly kernel: StratumKernel,
     readonly t: number,
     replicates: number,
-    makeStream: () => (n: number, out: Float64Array) => void,
+    makeStream: () => PointStream,
   ) {
     this.sumF = new Float64Array(replicates);
     this.sumH = new Float64Array(replicates * t);
@@ -158,6 +162,7 @@ class Stratum {
     this.streams = Array.from({ length: replicates }, makeStream);
     this.fitLimit = Math.ceil(Math.max(FIT_MIN, FIT_PER_CONTROL * t) / replicates);
     this.beta = new Float64Array(t);
+    this.betaLoo = new Float64Array(replicates * t);
     const sums = (): Sums => ({ n: 0, sf: 0, sh: new Float64Array(t), shh: new Float64Array(t * t), shf: new Float64Array(t) });
     this.work = { all: sums(), loo: sums(), reps: new Float64Array(replicates), beta: new Float64Array(t), ws: new ControlWorkspace(t) };
   }
@@ -166,10 +171,11 @@ class Stratum {
    * Forgets every point for the estimate (the seed-comparison sums stay) and starts fresh
    * randomisations: what the pilot taught (β, directions, sizes) must not weigh its own data.
    */
-  restart(fresh: () => (n: number, out: Float64Array) => void): void {
+  restart(): void {
     this.n = 0;
     for (const a of [this.sumF, this.sumH, this.sfFit, this.sh, this.shh, this.shf, this.fitted]) a.fill(0);
-    this.streams = this.streams.map(() => fresh());
+    for (const stream of this.streams) stream.restart();
+    this.fitChanged = true;
   }
 }
 
@@ -188,7 +194,7 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
   for (let r = 0; r < s.streams.length; r++) {
     for (let done = s.n; done < to; ) {
       const k = Math.min(CHUNK, to - done);
-      s.streams[r]!(k, Z);
+      s.streams[r]!.next(k, Z);
       s.kernel.evaluate(Z, k, f, H, plain, weight);
       if (s.pilot && s.pilotCount < s.pilot.length / d) {
         const keep = Math.min(k, s.pilot.length / d - s.pilotCount);
@@ -201,6 +207,7 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
       }
       const fit = Math.max(0, Math.min(k, s.fitLimit - s.fitted[r]!));
       s.fitted[r] = s.fitted[r]! + fit;
+      if (fit > 0) s.fitChanged = true;
       const o1 = r * t;
       const o2 = r * t * t;
       let fr = 0;
@@ -240,7 +247,31 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
 function summarise(s: Stratum): void {
   const R = s.streams.length;
   const t = s.t;
-  const { all, loo, reps, beta, ws } = s.work;
+  if (s.fitChanged) solveBetas(s);
+  const { reps } = s.work;
+  const { betaLoo } = s;
+  let mean = 0;
+  for (let r = 0; r < R; r++) {
+    let v = s.sumF[r]!;
+    for (let a = 0; a < t; a++) v -= betaLoo[r * t + a]! * s.sumH[r * t + a]!;
+    reps[r] = s.f0 + v / s.n;
+    mean += reps[r]!;
+  }
+  mean /= R;
+  let ss = 0;
+  for (let r = 0; r < R; r++) ss += (reps[r]! - mean) ** 2;
+  s.mean = mean;
+  s.variance = ss / (R * (R - 1));
+  const G = s.sgCount;
+  s.rawMean = s.g0 + s.sg / G;
+  s.rawVariance = G > 1 ? Math.max(0, s.sgg / G - (s.sg / G) ** 2) : 0;
+}
+
+/** β from all fit points, and per randomisation from the others' (R + 1 small solves). */
+function solveBetas(s: Stratum): void {
+  const R = s.streams.length;
+  const t = s.t;
+  const { all, loo, beta, ws } = s.work;
   all.n = 0;
   all.sf = 0;
   all.sh.fill(0);
@@ -258,7 +289,6 @@ function summarise(s: Stratum): void {
   const enough = (n: number): boolean => n >= POINTS_PER_CONTROL * t;
   if (enough(all.n)) solveControls(t, all.n, all.sh, all.shh, all.shf, all.sf, s.beta, ws);
   else s.beta.fill(0);
-  let mean = 0;
   for (let r = 0; r < R; r++) {
     for (let a = 0; a < t; a++) {
       loo.sh[a] = all.sh[a]! - s.sh[r * t + a]!;
@@ -268,19 +298,9 @@ function summarise(s: Stratum): void {
     const n = all.n - s.fitted[r]!;
     if (enough(n)) solveControls(t, n, loo.sh, loo.shh, loo.shf, all.sf - s.sfFit[r]!, beta, ws);
     else beta.fill(0);
-    let v = s.sumF[r]!;
-    for (let a = 0; a < t; a++) v -= beta[a]! * s.sumH[r * t + a]!;
-    reps[r] = s.f0 + v / s.n;
-    mean += reps[r]!;
+    s.betaLoo.set(beta, r * t);
   }
-  mean /= R;
-  let ss = 0;
-  for (let r = 0; r < R; r++) ss += (reps[r]! - mean) ** 2;
-  s.mean = mean;
-  s.variance = ss / (R * (R - 1));
-  const G = s.sgCount;
-  s.rawMean = s.g0 + s.sg / G;
-  s.rawVariance = G > 1 ? Math.max(0, s.sgg / G - (s.sg / G) ** 2) : 0;
+  s.fitChanged = false;
 }
 
 interface Totals {
@@ -325,16 +345,28 @@ export function defaultTarget(value: number, seedStderr: number): number {
 
 const roundUp = (x: number): number => STEP * Math.ceil(Math.max(1, x) / STEP);
 
-function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): () => (n: number, out: Float64Array) => void {
+/** Standard-normal points for one randomisation of a stratum. */
+interface PointStream {
+  /** The next n points, n×d row-major. */
+  next(n: number, out: Float64Array): void;
+  /** Forgets the points so far and continues as a fresh, independent randomisation. */
+  restart(): void;
+}
+
+function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): () => PointStream {
   if (points === 'sobol') {
     return () => {
       const s = new ScrambledSobol(d, rng);
-      return (n, out) => s.nextNormals(n, out);
+      return { next: (n, out) => s.nextNormals(n, out), restart: () => s.rerandomise() };
     };
   }
-  return () => (n, out) => {
-    for (let i = 0; i < n * d; i++) out[i] = rng.normal();
+  const iid: PointStream = {
+    next(n, out) {
+      for (let i = 0; i < n * d; i++) out[i] = rng.normal();
+    },
+    restart() {},
   };
+  return () => iid;
 }
 
 /**
@@ -415,7 +447,7 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
   const pilot = totals(strata);
   const spread = strata.map((s) => s.weight * Math.sqrt(s.variance * R * s.n));
   const spreadSum = spread.reduce((a, b) => a + b, 0);
-  for (const s of strata) s.restart(makeStream);
+  for (const s of strata) s.restart();
   const neyman = (perStream: number): number[] =>
     spread.map((w) => Math.max(MIN_MAIN, Math.ceil(spreadSum > 0 ? (perStream * w) / spreadSum : 0)));
   let tot: Totals;

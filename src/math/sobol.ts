@@ -131,6 +131,19 @@ export class ScrambledSobol {
     this.jitter = new Float64Array(d);
     this.scrambled = new Uint32Array(d * BITS);
     this.columns = new Uint32Array(d * BITS);
+    this.rerandomise();
+  }
+
+  /**
+   * Starts a fresh, independent randomisation from the first point, drawing from the same rng
+   * exactly as a new instance would (so results do not depend on which is used); reusing the
+   * arrays matters to the samplers, which restart dozens of streams per estimate.
+   */
+  rerandomise(): void {
+    const { d, rng } = this;
+    this.count = 0;
+    this.known = 0;
+    this.state.fill(0);
     for (let j = 0; j < d; j++) {
       this.shift[j] = rng.int32() >>> 0;
       // Below the 32 digits the net fixes, a uniform offset makes each point exactly uniform.
