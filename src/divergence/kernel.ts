@@ -173,10 +173,15 @@ export class StratumKernel {
     this.B = new Float64Array(t * d * d);
     this.c0 = new Float64Array(t);
     this.controlMeans = new Float64Array(t);
+    // Plain locals in the loops below: property loads there cost more than the arithmetic.
+    const { A, B, c0: c0s, controlMeans } = this;
     const Lc = g.cholesky;
     const cOff = c * d * d;
-    tg.source.forEach(({ g: h, c: u }, ti) => {
+    const muC = g.means;
+    for (let ti = 0; ti < t; ti++) {
+      const { g: h, c: u } = tg.source[ti]!;
       const P = h.precisionCholesky;
+      const muU = h.means;
       const uOff = u * d * d;
       const aOff = ti * d;
       const bOff = ti * d * d;
@@ -184,20 +189,21 @@ export class StratumKernel {
       let trace = 0;
       // A = L_u⁻¹(μ_c − μ_u), B = L_u⁻¹ L_c (lower triangular).
       for (let a = 0; a < d; a++) {
+        const row = uOff + a * d;
         let y = 0;
-        for (let b = 0; b <= a; b++) y += P[uOff + a * d + b]! * (g.means[c * d + b]! - h.means[u * d + b]!);
-        this.A[aOff + a] = y;
+        for (let b = 0; b <= a; b++) y += P[row + b]! * (muC[c * d + b]! - muU[u * d + b]!);
+        A[aOff + a] = y;
         c0 += y * y;
         for (let b = 0; b <= a; b++) {
           let v = 0;
-          for (let k = b; k <= a; k++) v += P[uOff + a * d + k]! * Lc[cOff + k * d + b]!;
-          this.B[bOff + a * d + b] = v;
+          for (let k = b; k <= a; k++) v += P[row + k]! * Lc[cOff + k * d + b]!;
+          B[bOff + a * d + b] = v;
           trace += v * v;
         }
       }
-      this.c0[ti] = c0;
-      this.controlMeans[ti] = c0 + trace;
-    });
+      c0s[ti] = c0;
+      controlMeans[ti] = c0 + trace;
+    }
     this.controls = t + 1;
     this.own = this.copiesOf(tg.source.findIndex((s) => s.g === g && s.c === c));
     this.logTerms = new Float64Array(t);
@@ -232,33 +238,38 @@ export class StratumKernel {
     this.logScale = 0;
     if (scale) for (let j = 0; j < d; j++) this.logScale += Math.log(scale[j]!);
     const nf = featureCount(d, this.diagonal);
+    const diagonal = this.diagonal;
+    const { A, B } = this;
+    const W = new Float64Array(t * nf);
     this.nf = nf;
-    this.W = new Float64Array(t * nf);
+    this.W = W;
     const M = new Float64Array(d * d);
     for (let ti = 0; ti < t; ti++) {
       const aOff = ti * d;
       const bOff = ti * d * d;
-      // M = B_t Q.
+      // M = B_t Q, scaled by column (B_t is lower triangular).
       for (let a = 0; a < d; a++) {
+        const row = bOff + a * d;
         for (let j = 0; j < d; j++) {
           let v = 0;
-          if (Q === null) v = j <= a ? this.B[bOff + a * d + j]! : 0;
-          else for (let k = 0; k <= a; k++) v += this.B[bOff + a * d + k]! * Q[k * d + j]!;
+          if (Q === null) v = j <= a ? B[row + j]! : 0;
+          else for (let k = 0; k <= a; k++) v += B[row + k]! * Q[k * d + j]!;
           M[a * d + j] = scale ? v * scale[j]! : v;
         }
       }
       const w = ti * nf;
       for (let j = 0; j < d; j++) {
         let v = 0;
-        for (let a = 0; a < d; a++) v += M[a * d + j]! * this.A[aOff + a]!;
-        this.W[w + j] = 2 * v;
+        for (let a = 0; a < d; a++) v += M[a * d + j]! * A[aOff + a]!;
+        W[w + j] = 2 * v;
       }
+      // Without Q, column a of M is zero above row a: the products start there.
       let k = d;
       for (let a = 0; a < d; a++) {
-        for (let b = this.diagonal ? a : 0; b <= a; b++) {
+        for (let b = diagonal ? a : 0; b <= a; b++) {
           let v = 0;
-          for (let r = 0; r < d; r++) v += M[r * d + a]! * M[r * d + b]!;
-          this.W[w + k++] = a === b ? v : 2 * v;
+          for (let r = Q === null ? a : 0; r < d; r++) v += M[r * d + a]! * M[r * d + b]!;
+          W[w + k++] = a === b ? v : 2 * v;
         }
       }
     }
