@@ -195,56 +195,73 @@ interface Scratch {
   weight: Float64Array;
 }
 
+/**
+ * Extends every randomisation of s to `to` points. Small extensions of several randomisations
+ * share one kernel call (a round often adds only a few points to each of 16 of them, and a
+ * call per randomisation paid its set-up every few points).
+ */
 function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
-  const { t } = s;
-  const { Z, f, H, plain, weight } = scratch;
-  const { sh, shh, shf, sumH } = s;
-  for (let r = 0; r < s.streams.length; r++) {
-    for (let done = s.n; done < to; ) {
-      const k = Math.min(CHUNK, to - done);
-      s.streams[r]!.next(k, Z);
-      s.kernel.evaluate(Z, k, f, H, plain, weight);
-      if (s.pilot && s.pilotCount < s.pilot.length / d) {
-        const keep = Math.min(k, s.pilot.length / d - s.pilotCount);
-        s.pilot.set(Z.subarray(0, keep * d), s.pilotCount * d);
-        s.pilotCount += keep;
-      }
-      if (Number.isNaN(s.f0)) {
-        s.f0 = f[0]!;
-        s.g0 = plain[0]!;
-      }
-      const fit = Math.max(0, Math.min(k, s.fitLimit - s.fitted[r]!));
-      s.fitted[r] = s.fitted[r]! + fit;
-      if (fit > 0) s.fitChanged = true;
-      const o1 = r * t;
-      const o2 = r * t * t;
-      let fr = 0;
-      for (let i = 0; i < k; i++) {
-        const gi = plain[i]! - s.g0;
-        s.sg += weight[i]! * gi;
-        s.sgg += weight[i]! * gi * gi;
-        s.sgCount++;
-        const fi = f[i]! - s.f0;
-        fr += fi;
-        const hOff = i * t;
-        for (let a = 0; a < t; a++) sumH[r * t + a] = sumH[r * t + a]! + H[hOff + a]!;
-        if (i >= fit) continue;
-        s.sfFit[r] = s.sfFit[r]! + fi;
-        for (let a = 0; a < t; a++) {
-          const ha = H[hOff + a]!;
-          sh[o1 + a] = sh[o1 + a]! + ha;
-          shf[o1 + a] = shf[o1 + a]! + ha * fi;
-          const row = o2 + a * t;
-          for (let b = a; b < t; b++) shh[row + b] = shh[row + b]! + ha * H[hOff + b]!;
+  const R = s.streams.length;
+  const need = to - s.n;
+  if (need > 0) {
+    const { Z } = scratch;
+    const perCall = Math.max(1, Math.floor(CHUNK / need));
+    for (let r0 = 0; r0 < R; r0 += perCall) {
+      const r1 = Math.min(R, r0 + perCall);
+      for (let done = 0; done < need; ) {
+        const k = Math.min(CHUNK, need - done);
+        for (let r = r0; r < r1; r++) s.streams[r]!.next(k, Z, (r - r0) * k);
+        const n = (r1 - r0) * k;
+        s.kernel.evaluate(Z, n, scratch.f, scratch.H, scratch.plain, scratch.weight);
+        if (s.pilot && s.pilotCount < s.pilot.length / d) {
+          const keep = Math.min(n, s.pilot.length / d - s.pilotCount);
+          s.pilot.set(Z.subarray(0, keep * d), s.pilotCount * d);
+          s.pilotCount += keep;
         }
+        for (let r = r0; r < r1; r++) absorb(s, r, (r - r0) * k, k, scratch);
+        done += k;
       }
-      s.sumF[r] = s.sumF[r]! + fr;
-      s.sf += fr;
-      done += k;
     }
   }
   s.n = to;
   summarise(s);
+}
+
+/** Adds k evaluated points, from row `from` of the scratch, to randomisation r's sums. */
+function absorb(s: Stratum, r: number, from: number, k: number, scratch: Scratch): void {
+  const { t, sh, shh, shf, sumH } = s;
+  const { f, H, plain, weight } = scratch;
+  if (Number.isNaN(s.f0)) {
+    s.f0 = f[from]!;
+    s.g0 = plain[from]!;
+  }
+  const fit = Math.max(0, Math.min(k, s.fitLimit - s.fitted[r]!));
+  s.fitted[r] = s.fitted[r]! + fit;
+  if (fit > 0) s.fitChanged = true;
+  const o1 = r * t;
+  const o2 = r * t * t;
+  let fr = 0;
+  for (let i = from; i < from + k; i++) {
+    const gi = plain[i]! - s.g0;
+    s.sg += weight[i]! * gi;
+    s.sgg += weight[i]! * gi * gi;
+    s.sgCount++;
+    const fi = f[i]! - s.f0;
+    fr += fi;
+    const hOff = i * t;
+    for (let a = 0; a < t; a++) sumH[o1 + a] = sumH[o1 + a]! + H[hOff + a]!;
+    if (i >= from + fit) continue;
+    s.sfFit[r] = s.sfFit[r]! + fi;
+    for (let a = 0; a < t; a++) {
+      const ha = H[hOff + a]!;
+      sh[o1 + a] = sh[o1 + a]! + ha;
+      shf[o1 + a] = shf[o1 + a]! + ha * fi;
+      const row = o2 + a * t;
+      for (let b = a; b < t; b++) shh[row + b] = shh[row + b]! + ha * H[hOff + b]!;
+    }
+  }
+  s.sumF[r] = s.sumF[r]! + fr;
+  s.sf += fr;
 }
 
 /**
@@ -359,8 +376,8 @@ const roundUp = (x: number): number => STEP * Math.ceil(Math.max(1, x) / STEP);
 
 /** Standard-normal points for one randomisation of a stratum. */
 interface PointStream {
-  /** The next n points, n×d row-major. */
-  next(n: number, out: Float64Array): void;
+  /** The next n points, n×d row-major, into out from row `outRow`. */
+  next(n: number, out: Float64Array, outRow: number): void;
   /** Forgets the points so far and continues as a fresh, independent randomisation. */
   restart(): void;
 }
@@ -369,12 +386,12 @@ function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): () => PointS
   if (points === 'sobol') {
     return () => {
       const s = new ScrambledSobol(d, rng);
-      return { next: (n, out) => s.nextNormals(n, out), restart: () => s.rerandomise() };
+      return { next: (n, out, outRow) => s.nextNormals(n, out, outRow), restart: () => s.rerandomise() };
     };
   }
   const iid: PointStream = {
-    next(n, out) {
-      for (let i = 0; i < n * d; i++) out[i] = rng.normal();
+    next(n, out, outRow) {
+      for (let i = outRow * d; i < (outRow + n) * d; i++) out[i] = rng.normal();
     },
     restart() {},
   };
