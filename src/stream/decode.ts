@@ -1,3 +1,4 @@
+import { FieldScanner, FOUND, numberFromString, SCAN_REASONS } from './json-fields.js';
 import type { SourceRecord } from './record.js';
 
 /**
@@ -40,28 +41,43 @@ interface Compiled {
   out: Float64Array;
 }
 
-/** Cap on the topic → targets cache, so a flood of unknown topics cannot grow it without bound. */
-const MAX_CACHED_TOPICS = 10_000;
-const NON_FINITE_WORD = /^\s*[+-]?(nan|inf|infinity)\s*$/i;
+/** The streams one topic feeds, and a scanner for every field they read. */
+interface Route {
+  targets: Compiled[];
+  scanner: FieldScanner;
+  /** Per target, per field: its slot in the scanner. */
+  slots: Int32Array[];
+}
 
+export interface DecoderOptions {
+  /** Read Buffer messages with the JSON scanner where it is sure (default true); false always JSON.parses. */
+  fastPath?: boolean;
+}
 
 /**
  * Turns messages into feature vectors, one per stream the message feeds (one topic can feed
  * several streams). Never throws: a record that cannot feed a stream is reported to
- * `sinks.reject` with its reason and skipped. Field paths are split once, up front; the cost
- * per record is one JSON.parse plus a few property reads per field.
+ * `sinks.reject` with its reason and skipped. Field paths are compiled once, up front.
+ *
+ * A Buffer message is first scanned for its fields in place (json-fields.ts: no string, no
+ * objects); where the scanner is unsure (escapes, duplicate keys, invalid JSON, …) the message
+ * is JSON.parsed and the fields read off the object. Both ways give the same vectors and the
+ * same reject reasons, record for record (the decoder's property tests compare them).
  */
 export class Decoder {
-  private readonly targets: Compiled[];
-  private readonly anyTopic: Compiled[];
-  private readonly byTopic = new Map<string, Compiled[]>();
-  private readonly routes = new Map<string, Compiled[]>();
+  private readonly anyTopic: Route;
+  private readonly byTopic = new Map<string, Route>();
+  private readonly fastPath: boolean;
+  /** Messages decoded by the scanner alone, without JSON.parse. */
+  scanned = 0;
 
   constructor(
     targets: readonly DecodeTarget[],
     private readonly sinks: DecodeSinks,
+    options: DecoderOptions = {},
   ) {
-    this.targets = targets.map((t, index) => {
+    this.fastPath = options.fastPath ?? true;
+    const compiled = targets.map((t, index): Compiled => {
       const d = t.fields.length;
       const min = new Float64Array(d).fill(-Infinity);
       const max = new Float64Array(d).fill(Infinity);
@@ -71,32 +87,26 @@ export class Decoder {
       });
       return { index, paths: t.fields.map((f) => f.split('.')), min, max, out: new Float64Array(d) };
     });
-    this.anyTopic = this.targets.filter((_, i) => targets[i]!.topic === undefined);
-    targets.forEach((t, i) => {
-      if (t.topic === undefined) return;
-      const list = this.byTopic.get(t.topic) ?? [];
-      list.push(this.targets[i]!);
-      this.byTopic.set(t.topic, list);
-    });
-  }
-
-  /** The streams a topic feeds. */
-  private route(topic: string): Compiled[] {
-    let r = this.routes.get(topic);
-    if (r === undefined) {
-      r = [...(this.byTopic.get(topic) ?? []), ...this.anyTopic].sort((a, b) => a.index - b.index);
-      if (this.routes.size < MAX_CACHED_TOPICS) this.routes.set(topic, r);
+    const anyTopic = compiled.filter((_, i) => targets[i]!.topic === undefined);
+    this.anyTopic = route(anyTopic);
+    const topics = new Set(targets.flatMap((t) => (t.topic === undefined ? [] : [t.topic])));
+    for (const topic of topics) {
+      this.byTopic.set(topic, route(compiled.filter((_, i) => targets[i]!.topic === topic || targets[i]!.topic === undefined)));
     }
-    return r;
   }
 
   /** Decodes one record; returns how many vectors it produced. */
   decode(record: SourceRecord): number {
-    const targets = this.route(record.topic);
+    const r = this.byTopic.get(record.topic) ?? this.anyTopic;
+    const targets = r.targets;
     if (targets.length === 0) return 0;
+    const v = record.value;
+    if (this.fastPath && typeof v !== 'string' && r.scanner.scan(v)) {
+      this.scanned++;
+      return this.emit(r, record);
+    }
     let obj: unknown;
     try {
-      const v = record.value;
       obj = JSON.parse(typeof v === 'string' ? v : v.toString('utf8'));
     } catch {
       this.sinks.reject('invalid_json', -1, record);
@@ -109,7 +119,7 @@ export class Decoder {
     let produced = 0;
     for (let t = 0; t < targets.length; t++) {
       const target = targets[t]!;
-      const reason = this.fill(target, obj);
+      const reason = fill(target, obj);
       if (reason === undefined) {
         this.sinks.vector(target.index, target.out, record);
         produced++;
@@ -118,16 +128,66 @@ export class Decoder {
     return produced;
   }
 
-  private fill(target: Compiled, obj: object): RejectReason | undefined {
-    const { paths, out, min, max } = target;
-    for (let f = 0; f < paths.length; f++) {
-      const x = readNumber(obj, paths[f]!);
-      if (typeof x !== 'number') return x;
-      if (x < min[f]! || x > max[f]!) return 'out_of_bounds';
-      out[f] = x;
+  /** The vectors and rejects of a scanned record, as `fill` would have made them. */
+  private emit(r: Route, record: SourceRecord): number {
+    const { codes, values } = r.scanner;
+    let produced = 0;
+    for (let t = 0; t < r.targets.length; t++) {
+      const target = r.targets[t]!;
+      const slots = r.slots[t]!;
+      const { out, min, max } = target;
+      let reason: RejectReason | undefined;
+      for (let f = 0; f < slots.length; f++) {
+        const slot = slots[f]!;
+        const code = codes[slot]!;
+        if (code !== FOUND) {
+          reason = SCAN_REASONS[code];
+          break;
+        }
+        const x = values[slot]!;
+        if (x < min[f]! || x > max[f]!) {
+          reason = 'out_of_bounds';
+          break;
+        }
+        out[f] = x;
+      }
+      if (reason === undefined) {
+        this.sinks.vector(target.index, out, record);
+        produced++;
+      } else this.sinks.reject(reason, target.index, record);
     }
-    return undefined;
+    return produced;
   }
+}
+
+/** A route over `targets`, in stream order: every distinct field path gets one scanner slot. */
+function route(targets: Compiled[]): Route {
+  const paths = new Map<string, number>();
+  const list: string[][] = [];
+  const slots = targets.map((t) =>
+    Int32Array.from(t.paths, (path) => {
+      const key = JSON.stringify(path);
+      let slot = paths.get(key);
+      if (slot === undefined) {
+        slot = list.length;
+        paths.set(key, slot);
+        list.push(path);
+      }
+      return slot;
+    }),
+  );
+  return { targets, scanner: new FieldScanner(list), slots };
+}
+
+function fill(target: Compiled, obj: object): RejectReason | undefined {
+  const { paths, out, min, max } = target;
+  for (let f = 0; f < paths.length; f++) {
+    const x = readNumber(obj, paths[f]!);
+    if (typeof x !== 'number') return x;
+    if (x < min[f]! || x > max[f]!) return 'out_of_bounds';
+    out[f] = x;
+  }
+  return undefined;
 }
 
 /**
@@ -145,11 +205,6 @@ function readNumber(obj: object, path: readonly string[]): number | RejectReason
   }
   if (typeof v === 'number') return Number.isFinite(v) ? v : 'not_finite';
   if (v === null || v === undefined) return 'missing_field';
-  if (typeof v === 'string') {
-    if (v.trim() === '') return 'not_numeric';
-    const x = Number(v);
-    if (Number.isFinite(x)) return x;
-    return Number.isNaN(x) && !NON_FINITE_WORD.test(v) ? 'not_numeric' : 'not_finite';
-  }
+  if (typeof v === 'string') return numberFromString(v);
   return 'not_numeric';
 }
