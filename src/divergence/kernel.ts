@@ -283,16 +283,15 @@ export class StratumKernel {
   gradientOuter(U: Float64Array, n: number, beta: Float64Array, G: Float64Array): void {
     const { d, t, tp, base } = this.tg;
     const { c0, W, nf, diagonal } = this;
-    const coef = new Float64Array(t);
     const grad = new Float64Array(d);
-    const cw = new Float64Array(nf);
     if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
     for (let i = 0; i < n; i++) features(U, i * d, d, diagonal, phiScratch, i * nf);
     const all = new Float64Array(n * t);
     quadraticForms(phiScratch, n, nf, W, t, c0, all, t);
+    // all[i, t] becomes coef_t = ∂r/∂m_t at point i.
     for (let i = 0; i < n; i++) {
-      const m = all.subarray(i * t, (i + 1) * t);
-      for (let ti = 0; ti < t; ti++) this.logTerms[ti] = base[ti]! - 0.5 * m[ti]!;
+      const o = i * t;
+      for (let ti = 0; ti < t; ti++) this.logTerms[ti] = base[ti]! - 0.5 * all[o + ti]!;
       const lp = logSumExp(this.logTerms, 0, tp);
       const lq = logSumExp(this.logTerms, tp, t);
       // ∂f/∂m_t through log p (t < tp) or log q: −½γ_t and +½γ_t, γ the softmax weights.
@@ -302,29 +301,29 @@ export class StratumKernel {
         scale = Math.exp(-softplus(-u) - softplus(u)) * u; // d/du of ln 2 − H_b(σ(u)) = r(1 − r)u
       }
       for (let ti = 0; ti < t; ti++) {
-        const own = ti < tp ? lp : lq;
-        const gamma = Math.exp(base[ti]! - 0.5 * m[ti]! - own);
-        coef[ti] = scale * (ti < tp ? -0.5 : 0.5) * gamma - beta[ti]!;
+        const gamma = Math.exp(this.logTerms[ti]! - (ti < tp ? lp : lq));
+        all[o + ti] = scale * (ti < tp ? -0.5 : 0.5) * gamma - beta[ti]!;
       }
-      // ∇r = Σ_t coef_t ∇m_t, and every m_t is linear in the feature coefficients: sum those
-      // first (c = Σ_t coef_t W_t), then differentiate once.
-      cw.fill(0);
-      for (let ti = 0; ti < t; ti++) {
-        const cf = coef[ti]!;
-        if (cf === 0) continue;
-        const w = ti * nf;
-        for (let k = 0; k < nf; k++) cw[k] = cw[k]! + cf * W[w + k]!;
-      }
-      for (let a = 0; a < d; a++) grad[a] = cw[a]!;
-      let k = d;
+    }
+    // ∇r = Σ_t coef_t ∇m_t, and every m_t is linear in the feature coefficients: sum those
+    // first (c = Σ_t coef_t W_t, for all points as one product), then differentiate once.
+    const WT = new Float64Array(nf * t);
+    for (let ti = 0; ti < t; ti++) for (let k = 0; k < nf; k++) WT[k * t + ti] = W[ti * nf + k]!;
+    const CW = new Float64Array(n * nf);
+    quadraticForms(all, n, t, WT, nf, new Float64Array(nf), CW, nf);
+    for (let i = 0; i < n; i++) {
+      const cOff = i * nf;
+      const uOff = i * d;
+      for (let a = 0; a < d; a++) grad[a] = CW[cOff + a]!;
+      let k = cOff + d;
       for (let a = 0; a < d; a++) {
-        const ua = U[i * d + a]!;
+        const ua = U[uOff + a]!;
         for (let b = diagonal ? a : 0; b < a; b++) {
-          const wk = cw[k++]!;
-          grad[a] = grad[a]! + wk * U[i * d + b]!;
+          const wk = CW[k++]!;
+          grad[a] = grad[a]! + wk * U[uOff + b]!;
           grad[b] = grad[b]! + wk * ua;
         }
-        grad[a] = grad[a]! + 2 * cw[k++]! * ua;
+        grad[a] = grad[a]! + 2 * CW[k++]! * ua;
       }
       for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) G[a * d + b] = G[a * d + b]! + grad[a]! * grad[b]!;
     }
