@@ -1,9 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
 import type { NullDistribution } from '../calibration/null.js';
 import { StreamCalibration } from '../calibration/stream-calibration.js';
 import { whatMoved, type Move } from '../calibration/what-moved.js';
 import type { StreamConfig } from '../config/types.js';
-import { gmmFromJson, gmmToJson, type GmmJson } from '../gmm/json.js';
+import { gmmToJson, type GmmJson } from '../gmm/json.js';
 import type { Gmm } from '../gmm/model.js';
 import type { Clock } from './clock.js';
 import { ControlError, muteEndMs, type MuteResult, type MuteUntil, type RebaselineResult } from './control.js';
@@ -13,7 +12,8 @@ import { HysteresisDetector } from './hysteresis.js';
 import type { MonitorLogger } from './logger.js';
 import { StreamMute } from './mute-state.js';
 import { fitFresh, WindowFitter, type MixtureSettings, type Yield } from './refit.js';
-import { loadSnapshot, saveSnapshot, type ReferenceSnapshot } from './snapshot.js';
+import { StreamReference, type RecordOrigin } from './reference.js';
+import { saveSnapshot, type ReferenceSnapshot } from './snapshot.js';
 import {
   MEASURES,
   SEVERITIES,
@@ -42,14 +42,7 @@ async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Prom
 
 const yieldImmediate: Yield = () => new Promise((resolve) => setImmediate(resolve));
 
-/**
- * Where a vector's record sits in its source: a lane (one topic-partition, numbered by the
- * monitor) and its offset there. Windows remember it so a restart knows where to replay from.
- */
-export interface RecordOrigin {
-  lane: number;
-  position: number;
-}
+export type { RecordOrigin };
 
 export interface StreamDeps {
   clock: Clock;
@@ -82,25 +75,12 @@ export class StreamState {
   /** The reference's no-drift null and what follows from it: p-values, calibrated thresholds. */
   readonly calibration: StreamCalibration;
 
-  private reference: Gmm | undefined;
-  private referenceJson: GmmJson | undefined;
-  private referenceSamples = 0;
-  /** The reference's mean log-likelihood on its own data, when known: the window's first fit starts from it. */
-  private referenceLogLik: number | undefined;
-  private referenceCreatedAtMs = 0;
-  /** 'operator' once re-baselined by an operator (see `rebaseline`). */
-  private referenceSetBy: 'operator' | undefined;
+  /** The reference mixture, where it came from, and what a restart needs to get it back. */
+  private readonly ref: StreamReference;
   /** An operator's mute, which holds the alerts at 0 while it lasts. */
   private readonly muting: StreamMute;
   /** Serialises `process` and the operator changes, so that neither sees the other half done. */
   private lock: Promise<unknown> = Promise.resolve();
-  /** Per lane, the position of the first record of the reference's data, while it may still be needed. */
-  private readonly referenceFrom = new Map<number, number>();
-  /**
-   * While the reference is being collected: of the first n vectors, the m ≤ fit.maxSamples
-   * evenly spread ones it will be fitted to (vector floor(i·n/m) is the i-th kept).
-   */
-  private collecting: { buffer: Float64Array; n: number; m: number; count: number; kept: number } | undefined;
 
   private windowJson: GmmJson | undefined;
   private last: Evaluation | undefined;
@@ -137,6 +117,7 @@ export class StreamState {
     this.history = new EvaluationHistory(deps.historyLength);
     this.calibration = new StreamCalibration({ replicates: Math.max(10, deps.calibrationReplicates ?? 200) });
     this.muting = new StreamMute(config.name, deps);
+    this.ref = new StreamReference(config, deps, (kept) => this.calibrate(kept));
   }
 
   get name(): string {
@@ -155,56 +136,7 @@ export class StreamState {
    */
   async init(): Promise<void> {
     await this.muting.restore();
-    const ref = this.config.reference;
-    let fileMtimeMs: number | undefined;
-    if (ref.policy === 'file') fileMtimeMs = await stat(ref.path).then((st) => st.mtimeMs, () => undefined);
-    if (await this.restoreOperatorReference(fileMtimeMs)) return;
-    if (ref.policy === 'file') {
-      let model: Gmm;
-      try {
-        model = gmmFromJson(JSON.parse(await readFile(ref.path, 'utf8')));
-      } catch (err) {
-        throw new Error(`stream ${this.name}: cannot load reference model ${ref.path}: ${(err as Error).message}`, { cause: err });
-      }
-      // Set when the file was written, not at every start: "reference age" means the data's age.
-      this.setReference(model, 0, undefined, fileMtimeMs);
-      return;
-    }
-    if (ref.policy === 'snapshot') {
-      try {
-        const snap = await loadSnapshot(this.deps.stateDir, this.name);
-        if (snap && snap.fields.join('\0') === this.config.fields.join('\0') && snap.model.d === this.dimension) {
-          this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs, snap.null);
-          this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from snapshot');
-          return;
-        }
-        if (snap) this.deps.logger.warn({ stream: this.name, fields: snap.fields }, 'snapshot is for other fields; collecting a new reference');
-      } catch (err) {
-        this.deps.logger.warn({ stream: this.name, err }, 'cannot read the reference snapshot; collecting a new reference');
-      }
-    }
-    const m = Math.min(ref.n, this.config.fit.maxSamples);
-    this.collecting = { buffer: new Float64Array(m * this.dimension), n: ref.n, m, count: 0, kept: 0 };
-  }
-
-  private setReference(
-    model: Gmm,
-    samples: number,
-    meanLogLik?: number,
-    createdAtMs = this.deps.clock.now(),
-    nullDist?: NullDistribution,
-  ): void {
-    if (model.d !== this.dimension) {
-      throw new Error(`stream ${this.name}: the reference model has d=${model.d} but the stream has ${this.dimension} fields`);
-    }
-    this.reference = model;
-    this.referenceJson = gmmToJson(model);
-    this.referenceSamples = samples;
-    this.referenceLogLik = meanLogLik;
-    this.referenceCreatedAtMs = createdAtMs;
-    this.referenceSetBy = undefined;
-    this.collecting = undefined;
-    this.calibrate(nullDist);
+    await this.ref.load();
   }
 
   // ---------------------------------------------------------------- calibration
@@ -216,17 +148,18 @@ export class StreamState {
    */
   private calibrate(kept: NullDistribution | undefined): void {
     this.calibration.reset();
-    if ((this.deps.calibrationReplicates ?? 200) <= 0 || this.reference === undefined) return;
+    const ref = this.ref;
+    if ((this.deps.calibrationReplicates ?? 200) <= 0 || ref.model === undefined) return;
     if (kept !== undefined && this.calibration.adopt(kept, windowRows(this.config))) return;
-    const reference = this.reference;
+    const reference = ref.model;
     const settings = {
       windowSamples: windowRows(this.config),
-      referenceSamples: Math.min(this.referenceSamples, this.config.fit.maxSamples),
+      referenceSamples: Math.min(ref.samples, this.config.fit.maxSamples),
       mixture: this.mixture,
       estimator: this.deps.estimator,
-      seed: `${this.name}:null:${this.referenceCreatedAtMs}`,
+      seed: `${this.name}:null:${ref.createdAtMs}`,
     };
-    void this.calibration.start(reference, this.referenceLogLik, settings, yieldImmediate).then(async (n) => {
+    void this.calibration.start(reference, ref.meanLogLik, settings, yieldImmediate).then(async (n) => {
       if (n === undefined) {
         if (this.calibration.status === 'failed') this.deps.logger.warn({ stream: this.name }, 'null bootstrap failed; thresholds stay in nats');
         return;
@@ -236,8 +169,8 @@ export class StreamState {
       // meanwhile must not be overwritten by this older reference.
       await this.exclusive(async () => {
         const snap = this.referenceSnapshot();
-        const keep = this.config.reference.policy === 'snapshot' || this.referenceSetBy === 'operator';
-        if (snap === undefined || !keep || this.reference !== reference) return;
+        const keep = this.config.reference.policy === 'snapshot' || ref.setBy === 'operator';
+        if (snap === undefined || !keep || ref.model !== reference) return;
         try {
           await saveSnapshot(this.deps.stateDir, snap);
         } catch (err) {
@@ -248,52 +181,11 @@ export class StreamState {
   }
 
   /**
-   * An operator's re-baseline kept in the state directory wins over the configured reference,
-   * whatever the policy; for `file`, unless the file was written after it (a newer model).
-   */
-  private async restoreOperatorReference(fileMtimeMs: number | undefined): Promise<boolean> {
-    let snap: ReferenceSnapshot | undefined;
-    try {
-      snap = await loadSnapshot(this.deps.stateDir, this.name);
-    } catch (err) {
-      // The policy code below reads the same file, and says what it does about it.
-      if (this.config.reference.policy !== 'snapshot') {
-        this.deps.logger.warn({ stream: this.name, err }, 'cannot read the reference snapshot; using the configured reference');
-      }
-      return false;
-    }
-    if (snap?.setBy !== 'operator') return false;
-    if (snap.fields.join('\0') !== this.config.fields.join('\0') || snap.model.d !== this.dimension) {
-      this.deps.logger.warn({ stream: this.name, fields: snap.fields }, 'the re-baselined reference is for other fields; using the configured reference');
-      return false;
-    }
-    if (fileMtimeMs !== undefined && fileMtimeMs > snap.createdAtMs) {
-      this.deps.logger.info({ stream: this.name }, 'the reference file is newer than the last re-baseline; using the file');
-      return false;
-    }
-    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs, snap.null);
-    this.referenceSetBy = 'operator';
-    this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 're-baselined reference restored');
-    return true;
-  }
-
-  /**
    * The reference as a snapshot, to keep across restarts; undefined while it is being
    * collected, and for a reference from a file (the file keeps it).
    */
   referenceSnapshot(): ReferenceSnapshot | undefined {
-    if (this.reference === undefined) return undefined;
-    if (this.config.reference.policy === 'file' && this.referenceSetBy !== 'operator') return undefined;
-    return {
-      stream: this.name,
-      fields: [...this.config.fields],
-      samples: this.referenceSamples,
-      meanLogLik: this.referenceLogLik,
-      createdAtMs: this.referenceCreatedAtMs,
-      model: this.reference,
-      ...(this.referenceSetBy === undefined ? {} : { setBy: this.referenceSetBy }),
-      ...(this.calibration.null === undefined ? {} : { null: this.calibration.null }),
-    };
+    return this.ref.snapshot(this.calibration.null);
   }
 
   /**
@@ -301,13 +193,7 @@ export class StreamState {
    * when the stream already has a reference, or the snapshot is for other fields.
    */
   restoreReference(snap: ReferenceSnapshot): boolean {
-    if (this.reference !== undefined) return false;
-    if (snap.fields.join('\0') !== this.config.fields.join('\0') || snap.model.d !== this.dimension) return false;
-    this.setReference(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs, snap.null);
-    this.referenceSetBy = snap.setBy;
-    this.referenceFrom.clear();
-    this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from checkpoint');
-    return true;
+    return this.ref.restore(snap);
   }
 
   /**
@@ -315,44 +201,23 @@ export class StreamState {
    * no kept reference replays from there to collect the same one. Empty once restored.
    */
   get referenceOrigins(): ReadonlyMap<number, number> {
-    return this.referenceFrom;
-  }
-
-  private referenceReady(): boolean {
-    const c = this.collecting;
-    return c !== undefined && c.count === c.n;
+    return this.ref.origins;
   }
 
   private async fitReference(yieldToLoop: Yield): Promise<void> {
-    const c = this.collecting!;
-    const d = this.dimension;
-    const X = c.buffer;
-    const n = c.m;
+    const data = this.ref.collectedData()!;
     try {
       const seed = `${this.name}:reference:${this.refits++}`;
-      const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(X, n, d, this.mixture, seed, y));
+      const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(data.X, data.rows, this.dimension, this.mixture, seed, y));
       this.deps.observer.refitSeconds(seconds);
-      this.setReference(r.model, c.n, r.meanLogLik);
-      this.deps.logger.info({ stream: this.name, samples: c.n, components: r.model.k }, 'reference fitted');
+      this.ref.set(r.model, data.of, r.meanLogLik);
+      this.deps.logger.info({ stream: this.name, samples: data.of, components: r.model.k }, 'reference fitted');
     } catch (err) {
       this.deps.logger.warn({ stream: this.name, err }, 'reference fit failed; retrying at the next evaluation');
       this.retryReferenceMs = this.deps.clock.now() + this.config.evaluationIntervalSeconds * 1000;
       return;
     }
-    if (this.config.reference.policy === 'snapshot') {
-      try {
-        await saveSnapshot(this.deps.stateDir, {
-          stream: this.name,
-          fields: this.config.fields,
-          samples: this.referenceSamples,
-          meanLogLik: this.referenceLogLik,
-          createdAtMs: this.deps.clock.now(),
-          model: this.reference!,
-        });
-      } catch (err) {
-        this.deps.logger.warn({ stream: this.name, err }, 'cannot save the reference snapshot; it will be refitted after a restart');
-      }
-    }
+    await this.ref.keepFitted();
   }
 
   // ---------------------------------------------------------------- operator controls
@@ -419,9 +284,7 @@ export class StreamState {
         this.deps.logger.error({ stream: this.name, err }, 'cannot save the re-baselined reference; keeping the old one');
         throw new ControlError('storage', "cannot keep the new reference in the state directory, so nothing changed (see klaxon's log)", { cause: err });
       }
-      this.setReference(next.model, next.samples, next.meanLogLik, at);
-      this.referenceSetBy = 'operator';
-      this.referenceFrom.clear();
+      this.ref.rebaselined(next.model, next.samples, next.meanLogLik, at);
       // A re-baseline declares the window the new normal, so nothing measured against the old
       // reference carries over. The window mixture forgets its warm start (`fitter.reset()`):
       // its next fit starts from the new reference when that one's log-likelihood is known (a
@@ -472,12 +335,7 @@ export class StreamState {
   push(v: Float64Array, timestampMs: number, origin?: RecordOrigin, replay = false): void {
     if (!replay) this.records++;
     if (this.window.push(v, timestampMs) && origin !== undefined) this.window.tagNewest(origin.lane, origin.position);
-    const c = this.collecting;
-    if (c !== undefined && c.count < c.n) {
-      if (origin !== undefined && !this.referenceFrom.has(origin.lane)) this.referenceFrom.set(origin.lane, origin.position);
-      if (c.count === Math.floor((c.kept * c.n) / c.m)) c.buffer.set(v.subarray(0, this.dimension), c.kept++ * this.dimension);
-      c.count++;
-    }
+    this.ref.collect(v, origin);
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -485,7 +343,7 @@ export class StreamState {
   /** Whether `process` has something to do now. Cheap: the scheduler asks every stream every tick. */
   isDue(nowMs: number): boolean {
     this.muting.expire(nowMs);
-    if (this.reference === undefined) return this.referenceReady() && nowMs >= this.retryReferenceMs;
+    if (this.ref.model === undefined) return this.ref.collectedData() !== undefined && nowMs >= this.retryReferenceMs;
     this.window.expire(nowMs);
     if (this.window.size < this.config.minSamples) return false;
     return this.refitDue(nowMs) || this.evaluationDue(nowMs);
@@ -507,10 +365,10 @@ export class StreamState {
   }
 
   private async processNow(yieldToLoop: Yield): Promise<void> {
-    if (this.reference === undefined) {
-      if (!this.referenceReady()) return;
+    if (this.ref.model === undefined) {
+      if (this.ref.collectedData() === undefined) return;
       await this.fitReference(yieldToLoop);
-      if (this.reference === undefined) return;
+      if (this.ref.model === undefined) return;
       await yieldToLoop();
     }
     const now = this.deps.clock.now();
@@ -536,9 +394,9 @@ export class StreamState {
     const n = this.window.sample(rows, X);
     const version = this.window.version;
     this.lastRefitMs = now; // failed or not: the next attempt waits for the interval
-    if (this.fitter.model === undefined && this.referenceLogLik !== undefined) {
+    if (this.fitter.model === undefined && this.ref.meanLogLik !== undefined) {
       // The window starts out like the reference: warm-start from it rather than fit afresh.
-      this.fitter.startFrom(this.reference!, this.referenceLogLik);
+      this.fitter.startFrom(this.ref.model!, this.ref.meanLogLik);
     }
     try {
       const seed = `${this.name}:window:${this.refits++}`;
@@ -565,7 +423,7 @@ export class StreamState {
 
   /** Estimates every measure and updates the alerts; false when there is nothing honest to show yet. */
   private async evaluate(now: number, yieldToLoop: Yield): Promise<boolean> {
-    const reference = this.reference!;
+    const reference = this.ref.model!;
     const window = this.fitter.model!;
     let busy = 0;
     const divergences = {} as Evaluation['divergences'];
@@ -624,7 +482,7 @@ export class StreamState {
   // ---------------------------------------------------------------- view
 
   phase(): StreamPhase {
-    if (this.reference === undefined) return 'collecting_reference';
+    if (this.ref.model === undefined) return 'collecting_reference';
     if (this.last === undefined || this.window.size < this.config.minSamples) return 'warming_window';
     return 'ready';
   }
@@ -637,7 +495,7 @@ export class StreamState {
     const history = this.history;
     const now = this.deps.clock.now();
     const muted = this.muting.isMuted(now);
-    const reference = this.reference;
+    const reference = this.ref.model;
     const last = this.last;
     const calibration = this.calibration.view(
       last ? (Object.fromEntries(MEASURES.map((m) => [m, last.divergences[m].value])) as Record<Measure, number>) : undefined,
@@ -653,7 +511,7 @@ export class StreamState {
       phase,
       ready: phase === 'ready',
       windowSamples: this.window.size,
-      referenceSamples: this.reference ? this.referenceSamples : (this.collecting?.count ?? 0),
+      referenceSamples: this.ref.collected,
       recordsTotal: this.records,
       evaluationIntervalSeconds: c.evaluationIntervalSeconds,
       lastEvaluation: this.last,
@@ -664,8 +522,8 @@ export class StreamState {
         : { warning: this.detectors.warning.driftDetected, critical: this.detectors.critical.driftDetected },
       muted,
       mutedUntilMs: this.muting.endsAt(now),
-      referenceTimestampMs: this.reference ? this.referenceCreatedAtMs : undefined,
-      reference: this.referenceJson,
+      referenceTimestampMs: reference ? this.ref.createdAtMs : undefined,
+      reference: this.ref.json,
       window: model ? this.windowJson : undefined,
       // Built only when read: metrics scrape every stream's view several times per scrape.
       get history(): Evaluation[] {
