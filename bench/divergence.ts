@@ -48,7 +48,7 @@ interface Pair {
  * that components sit ~5 apart whatever d (they overlap: the integrand is not trivially
  * quadratic); q: p drifted a little (weights, means, covariances ×1.1).
  */
-function syntheticPair(d: number, k: number, seed: string): Pair {
+export function syntheticPair(d: number, k: number, seed: string): Pair {
   const rng = createRng(seed);
   const covariances = new Float64Array(k * d * d);
   for (let c = 0; c < k; c++) {
