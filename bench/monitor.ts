@@ -70,6 +70,7 @@ function vectorsPerSecond(count: number): number {
     estimator: DEFAULT_ESTIMATOR,
     stateDir: '.',
     historyLength: 60,
+    yieldToLoop: () => Promise.resolve(),
     scratch: (n: number) => new Float64Array(n),
   };
   const states = streams(count).map((c) => new StreamState(c, deps));
@@ -130,18 +131,20 @@ interface Pass {
 }
 
 /**
- * Measures every slice of work between yields (the monitor yields with setImmediate): the
- * CPU time of the longest one. On a shared machine a slice's wall time also counts the time
- * the OS ran other processes; its CPU time is what the monitor itself costs the event loop.
+ * Measures the work between event-loop turns (the monitor's turns start from setImmediate,
+ * see src/stream/turns.ts): the CPU time from one immediate callback to the next, the longest
+ * of them. That is an upper bound on one turn's work (it also counts timers and I/O between
+ * turns). On a shared machine a stall's wall time also counts the time the OS ran other
+ * processes; CPU time is what the monitor itself costs the event loop.
  */
 function sliceMeter(): { reset(): void; maxCpuMs(): number } {
   const original = globalThis.setImmediate;
   let sliceStart = process.cpuUsage();
   let max = 0;
   const patched = (<A extends unknown[]>(cb: (...args: A) => void, ...args: A): NodeJS.Immediate => {
-    const used = process.cpuUsage(sliceStart);
-    max = Math.max(max, (used.user + used.system) / 1000);
     return original((...a: A) => {
+      const used = process.cpuUsage(sliceStart);
+      max = Math.max(max, (used.user + used.system) / 1000);
       sliceStart = process.cpuUsage();
       cb(...a);
     }, ...args);

@@ -10,6 +10,7 @@ import { silentLogger, type MonitorLogger } from './logger.js';
 import type { IngestOptions, SourceRecord } from './record.js';
 import type { ReferenceSnapshot } from './snapshot.js';
 import { StreamState, type RecordOrigin, type StreamDeps } from './stream.js';
+import { createTurns } from './turns.js';
 import type { MonitorObserver, MonitorView, RejectCount, StreamView } from './view.js';
 
 export interface MonitorOptions {
@@ -58,8 +59,6 @@ export interface StreamRetention {
   referenceFrom: SourcePosition[];
 }
 
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * The monitor: every stream's state, fed by `ingest` and worked on by `runDue`, readable
  * through MonitorView. Work is sliced: `runDue` processes one stream per macrotask and each
@@ -99,6 +98,8 @@ export class Monitor implements MonitorView, MonitorControl {
   private running: Promise<number> | undefined;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  /** Every slice of this monitor's work (scheduler, null bootstraps, re-baselines) takes turns here. */
+  private readonly turns = createTurns();
 
   constructor(options: MonitorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -115,6 +116,7 @@ export class Monitor implements MonitorView, MonitorControl {
       estimator: options.estimator ?? DEFAULT_ESTIMATOR,
       stateDir: options.stateDir ?? path.resolve('.klaxon-state'),
       historyLength: options.historyLength ?? 60,
+      yieldToLoop: this.turns.yield,
       ...(options.calibrationReplicates === undefined ? {} : { calibrationReplicates: options.calibrationReplicates }),
       scratch: (n: number): Float64Array => {
         if (this.scratchBuffer.length < n) this.scratchBuffer = new Float64Array(n);
@@ -332,12 +334,12 @@ export class Monitor implements MonitorView, MonitorControl {
       if (this.abort.signal.aborted) break;
       if (!s.isDue(this.clock.now())) continue;
       try {
-        await s.process(yieldToLoop);
+        await s.process(this.turns.yield);
       } catch (err) {
         this.logger.error({ stream: s.name, err }, 'stream processing failed');
       }
       processed++;
-      await yieldToLoop();
+      await this.turns.yield();
     }
     return processed;
   }

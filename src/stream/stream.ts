@@ -40,8 +40,6 @@ async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Prom
   return { result, seconds: (performance.now() - t0 - paused) / 1000 };
 }
 
-const yieldImmediate: Yield = () => new Promise((resolve) => setImmediate(resolve));
-
 export type { RecordOrigin };
 
 export interface StreamDeps {
@@ -53,6 +51,8 @@ export interface StreamDeps {
   stateDir: string;
   /** Evaluations kept for the status page. */
   historyLength: number;
+  /** Gives the event loop a turn: the monitor's shared turn-taking (see turns.ts). */
+  yieldToLoop: Yield;
   /** Row-major scratch of at least `n` values, shared by streams (they are processed one at a time). */
   scratch(n: number): Float64Array;
   /** Bootstrap replicates of each reference's no-drift null, computed in the background; 0 turns calibration off. Default 200. */
@@ -159,7 +159,7 @@ export class StreamState {
       estimator: this.deps.estimator,
       seed: `${this.name}:null:${ref.createdAtMs}`,
     };
-    void this.calibration.start(reference, ref.meanLogLik, settings, yieldImmediate).then(async (n) => {
+    void this.calibration.start(reference, ref.meanLogLik, settings, this.deps.yieldToLoop).then(async (n) => {
       if (n === undefined) {
         if (this.calibration.status === 'failed') this.deps.logger.warn({ stream: this.name }, 'null bootstrap failed; thresholds stay in nats');
         return;
@@ -235,7 +235,7 @@ export class StreamState {
    * operator, so a restart restores it whatever the policy) before it takes effect; if it
    * cannot be kept, nothing changes.
    */
-  async rebaseline(model?: Gmm, yieldToLoop: Yield = yieldImmediate): Promise<RebaselineResult> {
+  async rebaseline(model?: Gmm, yieldToLoop: Yield = this.deps.yieldToLoop): Promise<RebaselineResult> {
     const d = this.dimension;
     let next: { model: Gmm; samples: number; meanLogLik: number | undefined; source: RebaselineResult['source'] };
     if (model !== undefined) {
