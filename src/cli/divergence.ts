@@ -29,7 +29,7 @@ export function addDivergenceCommands(program: Command): void {
       .option('--method <method>', `one of ${METHODS.join(', ')}`, 'auto')
       .option('--samples <n>', 'sample count for sampling methods', positiveInt('--samples'))
       .option('--seed <seed>', 'seed for every random draw', '0')
-      .option('--repeat <n>', 'run the estimate n times and report the median time', positiveInt('--repeat'), 1)
+      .option('--repeat <n>', 'time n runs after an untimed warm-up (n > 1) and report the median', positiveInt('--repeat'), 1)
       .option('--json', 'print one JSON object')
       .action((flags: DivergenceFlags) => {
         if (!(METHODS as readonly string[]).includes(flags.method)) {

@@ -35,7 +35,7 @@ export function addFitCommand(program: Command): void {
     .option('--reg-covar <x>', 'added to the covariance diagonals', positiveNumber('--reg-covar'), 1e-6)
     .option('--seed <seed>', 'seed for initialisation', '0')
     .option('--out <file>', 'write the fitted model JSON here')
-    .option('--repeat <n>', 'fit n times and report the median time', positiveInt('--repeat'), 1)
+    .option('--repeat <n>', 'time n fits after an untimed warm-up (n > 1) and report the median', positiveInt('--repeat'), 1)
     .option('--json', 'print one JSON object')
     .action((flags: FitFlags) => {
       if (!(COVARIANCE_TYPES as readonly string[]).includes(flags.covarianceType)) {
