@@ -88,8 +88,8 @@ const PLANNED_RATE = 1.6;
  * direction's part of the residual's gradient energy. The rare points where the residual is
  * large (transitions towards other components, a few sds out) then come often enough for the
  * error bar to see them, while Π λ_j — so the importance weights' spread — stays bounded in d.
- * Points needed for the default target, median of 25 seeds on four d = 4…8 pairs, against
- * WIDEN = 4: 0 needs 0.94–1.43×, 1 0.74–1.02×, 2 0.83–0.94×, 3 0.92–1.02×, 8 1.04–1.57×.
+ * Points needed for the default target (median of 25 seeds; KL and JS on four d = 4…8 pairs)
+ * against WIDEN = 4: 0 needs 0.94–1.43×, 1 0.74–1.04×, 2 0.80–0.96×, 3 0.86–1.01×, 8 1.2–1.57×.
  */
 const WIDEN = 2;
 /** Pilot points whose gradients choose a stratum's directions. */
