@@ -14,7 +14,7 @@ import { isRetriable, KafkaSourceError } from './errors.js';
 import { LagTracker } from './lag.js';
 import { partitionKey } from './partitions.js';
 import { PartitionProgress } from './progress.js';
-import { kafkaRecord, type KafkaRecord } from './record.js';
+import { decimal, kafkaRecord, type KafkaRecord } from './record.js';
 
 /** Timings; the defaults suit production, tests shorten them. */
 export interface KafkaTuning {
@@ -483,24 +483,30 @@ export class KafkaSource implements Source {
     const { batch } = p;
     const { topic, partition, messages } = batch;
     const replayEnd = this.progress.replayEnd(key);
+    const chunk = this.tuning.chunk;
     let i = 0;
     while (i < messages.length && p.isRunning() && !p.isStale()) {
       const next = this.progress.next(key);
       const records: KafkaRecord[] = [];
       let replay: boolean | undefined;
       let last = '';
-      for (; i < messages.length && records.length < this.tuning.chunk; i++) {
-        const m = messages[i]!;
-        const offset = Number(m.offset);
-        if (offset < next) {
-          last = m.offset; // applied before (a redelivery): only the position moves
-          continue;
+      // Records applied before (a redelivery) come first in a batch: only the position moves.
+      for (; i < messages.length && decimal(messages[i]!.offset) < next; i++) last = messages[i]!.offset;
+      if (i < messages.length && replayEnd < 0) {
+        // Not replaying, and offsets only grow: the rest of the batch is new, no offset to compare.
+        replay = false;
+        const end = Math.min(messages.length, i + chunk);
+        for (; i < end; i++) records.push(kafkaRecord(topic, partition, messages[i]!));
+        last = messages[i - 1]!.offset;
+      } else {
+        for (; i < messages.length && records.length < chunk; i++) {
+          const m = messages[i]!;
+          const r = decimal(m.offset) < replayEnd;
+          if (replay !== undefined && r !== replay) break;
+          replay = r;
+          records.push(kafkaRecord(topic, partition, m));
+          last = m.offset;
         }
-        const r = offset < replayEnd;
-        if (replay !== undefined && r !== replay) break;
-        replay = r;
-        records.push(kafkaRecord(topic, partition, m));
-        last = m.offset;
       }
       if (records.length > 0) {
         const rejections: Rejection[] = [];
@@ -518,7 +524,7 @@ export class KafkaSource implements Source {
       }
       if (last !== '') {
         p.resolveOffset(last);
-        if (this.progress.applied(topic, partition, Number(last) + 1)) {
+        if (this.progress.applied(topic, partition, decimal(last) + 1)) {
           this.deps.logger?.info({ topic, partition, upTo: replayEnd }, 'windows rebuilt; consuming new records');
         }
       }

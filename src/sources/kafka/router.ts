@@ -76,7 +76,7 @@ export class KafkaRouter {
         let group = this.pending.get(target);
         if (group === undefined) this.pending.set(target, (group = { v: [], t: [] }));
         group.v.push(Array.from(v));
-        group.t.push(Number((record as KafkaRecord).message.timestamp));
+        group.t.push((record as KafkaRecord).timestampMs);
         if (group.v.length >= VECTORS_PER_MESSAGE) this.flush(target);
       },
       reject: (reason, target, record) => {
