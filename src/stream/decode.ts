@@ -68,6 +68,9 @@ export class Decoder {
   private readonly anyTopic: Route;
   private readonly byTopic = new Map<string, Route>();
   private readonly fastPath: boolean;
+  /** The route of the last record's topic: records come in runs of one topic. */
+  private lastTopic: string | undefined;
+  private lastRoute: Route;
   /** Messages decoded by the scanner alone, without JSON.parse. */
   scanned = 0;
 
@@ -89,6 +92,7 @@ export class Decoder {
     });
     const anyTopic = compiled.filter((_, i) => targets[i]!.topic === undefined);
     this.anyTopic = route(anyTopic);
+    this.lastRoute = this.anyTopic;
     const topics = new Set(targets.flatMap((t) => (t.topic === undefined ? [] : [t.topic])));
     for (const topic of topics) {
       this.byTopic.set(topic, route(compiled.filter((_, i) => targets[i]!.topic === topic || targets[i]!.topic === undefined)));
@@ -97,7 +101,11 @@ export class Decoder {
 
   /** Decodes one record; returns how many vectors it produced. */
   decode(record: SourceRecord): number {
-    const r = this.byTopic.get(record.topic) ?? this.anyTopic;
+    let r = this.lastRoute;
+    if (record.topic !== this.lastTopic) {
+      r = this.lastRoute = this.byTopic.get(record.topic) ?? this.anyTopic;
+      this.lastTopic = record.topic;
+    }
     const targets = r.targets;
     if (targets.length === 0) return 0;
     const v = record.value;

@@ -60,11 +60,13 @@ interface PathNode {
   asciiKeys: boolean;
   /** The scan that last met this node's key: a second meeting is a duplicate key. */
   seen: number;
+  /** A field ends here and no path goes deeper. */
+  leaf: boolean;
 }
 
 function node(segment: string): PathNode {
   const canonical = /^(0|[1-9][0-9]*)$/.test(segment) && Number(segment) <= MAX_INDEX;
-  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], indexable: true, asciiKeys: true, seen: 0 };
+  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], indexable: true, asciiKeys: true, seen: 0, leaf: false };
 }
 
 // Every read is bounds-checked by hand (`p < n ? b[p]! : -1`): a typed-array read past the end
@@ -93,25 +95,20 @@ function escape(b: Uint8Array, p: number, n: number): number {
 
 /** From after the opening quote: the position after the closing one, or -1. */
 function skipString(b: Uint8Array, p: number, n: number): number {
-  while (p < n) {
-    const c = b[p]!;
+  for (;;) {
+    let c = -1;
+    while (p < n && (c = b[p]!) !== 0x22 && c !== 0x5c && c >= 0x20) p++;
+    if (p >= n) return -1;
     if (c === 0x22) return p + 1;
-    if (c === 0x5c) {
-      p = escape(b, p + 1, n);
-      if (p < 0) return -1;
-    } else if (c < 0x20) return -1;
-    else p++;
+    if (c !== 0x5c) return -1;
+    p = escape(b, p + 1, n);
+    if (p < 0) return -1;
   }
-  return -1;
 }
 
 /** Past a run of digits from p. */
 function digits(b: Uint8Array, p: number, n: number): number {
-  while (p < n) {
-    const c = b[p]!;
-    if (c < 0x30 || c > 0x39) return p;
-    p++;
-  }
+  while (p < n && ((b[p]! - 0x30) >>> 0) <= 9) p++;
   return p;
 }
 
@@ -249,6 +246,11 @@ export class FieldScanner {
       if (at.slot >= 0) throw new Error(`path ${path.join('.')} given twice`);
       at.slot = slot;
     });
+    const leaves = (at: PathNode): void => {
+      at.leaf = at.slot >= 0 && at.children.length === 0;
+      at.children.forEach(leaves);
+    };
+    leaves(this.root);
   }
 
   /** True when the message is a JSON object and every path was read; false: JSON.parse it. */
@@ -290,7 +292,9 @@ export class FieldScanner {
       else {
         if (next.seen === this.scans) return -1; // a duplicate key: JSON.parse keeps the last
         next.seen = this.scans;
-        p = this.value(next, b, p, n, depth);
+        // A number ends most paths: read it here (value() recurses, so V8 cannot inline it).
+        const c = p < n ? b[p]! : -1;
+        p = next.leaf && (c === 0x2d || (c >= 0x30 && c <= 0x39)) ? this.number(next.slot, b, p, n) : this.value(next, b, p, n, depth);
       }
       if (p < 0) return -1;
       p = ws(b, p, n);
