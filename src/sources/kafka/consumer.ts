@@ -14,7 +14,7 @@ import { isRetriable, KafkaSourceError } from './errors.js';
 import { LagTracker } from './lag.js';
 import { partitionKey } from './partitions.js';
 import { PartitionProgress } from './progress.js';
-import { decimal, kafkaRecord, type KafkaRecord } from './record.js';
+import { decimal, kafkaRecord, Timestamps, type KafkaRecord } from './record.js';
 
 /** Timings; the defaults suit production, tests shorten them. */
 export interface KafkaTuning {
@@ -132,6 +132,7 @@ export class KafkaSource implements Source {
   private readonly lateTopics = new Set<string>();
 
   private readonly progress = new PartitionProgress();
+  private readonly timestamps = new Timestamps();
   /** The current session joined its group: a crash after that starts the backoff afresh. */
   private joinedThisSession = false;
   /** Scale-out: the partitions (of the one topic) this instance owns, pending ones included. */
@@ -496,7 +497,7 @@ export class KafkaSource implements Source {
         // Not replaying, and offsets only grow: the rest of the batch is new, no offset to compare.
         replay = false;
         const end = Math.min(messages.length, i + chunk);
-        for (; i < end; i++) records.push(kafkaRecord(topic, partition, messages[i]!));
+        for (; i < end; i++) records.push(kafkaRecord(topic, partition, messages[i]!, this.timestamps));
         last = messages[i - 1]!.offset;
       } else {
         for (; i < messages.length && records.length < chunk; i++) {
@@ -504,7 +505,7 @@ export class KafkaSource implements Source {
           const r = decimal(m.offset) < replayEnd;
           if (replay !== undefined && r !== replay) break;
           replay = r;
-          records.push(kafkaRecord(topic, partition, m));
+          records.push(kafkaRecord(topic, partition, m, this.timestamps));
           last = m.offset;
         }
       }

@@ -7,7 +7,7 @@ import type { SourceLogger } from '../source.js';
 import { ensureTopic, topicsPresent } from './admin.js';
 import { CLIENT_RETRY } from './client.js';
 import { DeadLetterProducer, type Rejection } from './dead-letter.js';
-import { kafkaRecord, type KafkaRecord } from './record.js';
+import { kafkaRecord, Timestamps, type KafkaRecord } from './record.js';
 
 /** A routed message carries up to this many vectors of one stream (a chunk of source records). */
 const VECTORS_PER_MESSAGE = 500;
@@ -64,6 +64,7 @@ export class KafkaRouter {
   private out: Message[] = [];
   private rejections: Rejection[] = [];
   private readonly names: string[];
+  private readonly timestamps = new Timestamps();
 
   constructor(
     private readonly config: KafkaSourceConfig & { scaleOut: { topic: string; partitions: number } },
@@ -211,7 +212,7 @@ export class KafkaRouter {
       const slice = messages.slice(i, i + chunk);
       this.out = [];
       this.rejections = [];
-      for (const m of slice) this.decoder.decode(kafkaRecord(topic, partition, m));
+      for (const m of slice) this.decoder.decode(kafkaRecord(topic, partition, m, this.timestamps));
       for (const target of [...this.pending.keys()]) this.flush(target);
       const out = this.out;
       const rejections = this.rejections;
