@@ -151,15 +151,22 @@ function partition(over: Line[], all: Line[], o: QuadratureSettings): number[] {
       hi = Math.max(hi, l.mean[c]! + o.supportSd * l.sd[c]!);
     }
   }
-  // Candidates as parallel arrays and a sorted index (no per-candidate allocations; the
-  // sort is stable, so ties keep the order they were found in).
-  const xs: number[] = [];
-  const sds: number[] = [];
+  // Candidates as parallel typed arrays, kept sorted by insertion as they come (a few dozen:
+  // cheaper than building and sorting index arrays); ties keep the order they were found in.
+  let count = 0;
+  for (const l of all) count += l.mean.length * (2 * o.sdMultiples.length);
+  const xs = new Float64Array(count);
+  const sds = new Float64Array(count);
+  let n = 0;
   const push = (x: number, sd: number): void => {
-    if (x > lo && x < hi) {
-      xs.push(x);
-      sds.push(sd);
+    if (!(x > lo && x < hi)) return;
+    let i = n++;
+    for (; i > 0 && xs[i - 1]! > x; i--) {
+      xs[i] = xs[i - 1]!;
+      sds[i] = sds[i - 1]!;
     }
+    xs[i] = x;
+    sds[i] = sd;
   };
   for (const l of all) {
     for (let c = 0; c < l.mean.length; c++) {
@@ -174,10 +181,9 @@ function partition(over: Line[], all: Line[], o: QuadratureSettings): number[] {
       }
     }
   }
-  const order = xs.map((_, i) => i).sort((a, b) => xs[a]! - xs[b]!);
   const out = [lo];
   let lastSd = Infinity;
-  for (const i of order) {
+  for (let i = 0; i < n; i++) {
     const x = xs[i]!;
     const sd = sds[i]!;
     if (x - out[out.length - 1]! >= o.mergeSd * Math.min(sd, lastSd)) {

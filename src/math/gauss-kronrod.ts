@@ -78,7 +78,11 @@ function panel(f: BatchIntegrand, a: number, b: number, xs: Float64Array, fv: Fl
   const scale = Math.abs(h);
   let err = Math.abs((k - g) * h);
   asc *= scale;
-  if (asc !== 0 && err !== 0) err = asc * Math.min(1, Math.pow((200 * err) / asc, 1.5));
+  if (asc !== 0 && err !== 0) {
+    // QUADPACK's asc·min(1, (200·err/asc)^1.5), with x^1.5 as x·√x (Math.pow is slower here).
+    const x = (200 * err) / asc;
+    err = x >= 1 ? asc : asc * x * Math.sqrt(x);
+  }
   const resAbs = abs * scale;
   if (resAbs > Number.MIN_VALUE / (50 * EPSILON)) err = Math.max(50 * EPSILON * resAbs, err);
   out[0] = k * h;
