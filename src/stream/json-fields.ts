@@ -368,50 +368,43 @@ export class FieldScanner {
     const start = p;
     const negative = p < n && b[p] === 0x2d;
     if (negative) p++;
+    // Mantissa digits: the first 9 in an int32 (cheap), any more in a double.
     let m = 0;
     let digits = 0;
     let scale = 0;
     let c = p < n ? b[p]! : -1;
-    if (c === 0x30) {
-      p++;
-      c = p < n ? b[p]! : -1;
-    } else if (c >= 0x31 && c <= 0x39) {
+    if (c === 0x30) c = ++p < n ? b[p]! : -1;
+    else if (c >= 0x31 && c <= 0x39) {
       do {
-        m = m * 10 + (c - 0x30);
+        m = digits < 9 ? (m * 10 + (c - 0x30)) | 0 : m * 10 + (c - 0x30);
         digits++;
-        p++;
-        c = p < n ? b[p]! : -1;
+        c = ++p < n ? b[p]! : -1;
       } while (c >= 0x30 && c <= 0x39);
     } else return -1;
     if (c === 0x2e) {
-      p++;
-      c = p < n ? b[p]! : -1;
+      c = ++p < n ? b[p]! : -1;
       if (c < 0x30 || c > 0x39) return -1;
       do {
-        m = m * 10 + (c - 0x30);
+        m = digits < 9 ? (m * 10 + (c - 0x30)) | 0 : m * 10 + (c - 0x30);
         digits++;
         scale--;
-        p++;
-        c = p < n ? b[p]! : -1;
+        c = ++p < n ? b[p]! : -1;
       } while (c >= 0x30 && c <= 0x39);
     }
     let exact = digits <= 15;
     if (c === 0x65 || c === 0x45) {
-      p++;
-      c = p < n ? b[p]! : -1;
+      c = ++p < n ? b[p]! : -1;
       let sign = 1;
       if (c === 0x2b || c === 0x2d) {
         if (c === 0x2d) sign = -1;
-        p++;
-        c = p < n ? b[p]! : -1;
+        c = ++p < n ? b[p]! : -1;
       }
       if (c < 0x30 || c > 0x39) return -1;
       let e = 0;
       do {
         if (e < 1000) e = e * 10 + (c - 0x30);
         else exact = false;
-        p++;
-        c = p < n ? b[p]! : -1;
+        c = ++p < n ? b[p]! : -1;
       } while (c >= 0x30 && c <= 0x39);
       scale += sign * e;
     }
@@ -420,7 +413,7 @@ export class FieldScanner {
       x = scale < 0 ? m / POW10[-scale]! : m * POW10[scale]!;
       if (negative) x = -x;
     } else x = Number(b.toString('latin1', start, p));
-    if (Number.isFinite(x)) {
+    if (x - x === 0) {
       this.codes[slot] = FOUND;
       this.values[slot] = x;
     } else this.codes[slot] = NOT_FINITE;
