@@ -117,9 +117,14 @@ export async function createTopic(brokers: string[], name: string, partitions = 
   try {
     const created = await admin.createTopics({
       topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
+      // kafkajs's own wait retries only LEADER_NOT_AVAILABLE; a broker that has just started
+      // can answer the new topic's metadata with UNKNOWN_TOPIC_OR_PARTITION for a moment, and
+      // that failed the first test of a run. Wait here instead, until every partition answers
+      // a ListOffsets request (its leader serves it).
+      waitForLeaders: false,
     });
     if (!created) throw new Error(`topic ${name} already exists`);
+    await waitFor(async () => (await admin.fetchTopicOffsets(name)).length === partitions, { what: `topic ${name} served` });
   } finally {
     await admin.disconnect();
   }
