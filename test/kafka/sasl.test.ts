@@ -68,7 +68,10 @@ async function produceAs(topic: string, count: number): Promise<void> {
   });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+  // As createTopic in test/support: kafkajs's leader wait gives up on a fresh broker's
+  // UNKNOWN_TOPIC_OR_PARTITION, so wait until the partition is served instead.
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1 }] });
+  await waitFor(async () => (await admin.fetchTopicOffsets(topic)).length === 1, { what: `topic ${topic} served` });
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();
