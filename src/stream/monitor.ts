@@ -2,6 +2,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamConfig } from '../config/types.js';
 import type { Gmm } from '../gmm/model.js';
+import { decimal } from '../math/decimal.js';
 import { systemClock, type Clock } from './clock.js';
 import { ControlError, type MonitorControl, type MuteResult, type MuteUntil, type RebaselineResult } from './control.js';
 import { Decoder, type RejectReason } from './decode.js';
@@ -261,7 +262,7 @@ export class Monitor implements MonitorView, MonitorControl {
     const { partition, offset } = record;
     if (partition === undefined || offset === undefined) return (this.originValue = undefined);
     this.origin.lane = this.laneOf(record.topic, partition);
-    this.origin.position = Number(offset);
+    this.origin.position = decimal(offset);
     return (this.originValue = this.origin);
   }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimal, Timestamps } from '../../src/sources/kafka/record.js';
+import { decimal } from '../../src/math/decimal.js';
+import { Timestamps } from '../../src/sources/kafka/record.js';
 
 describe('decimal (Kafka timestamps as numbers)', () => {
   it.each(['1700000000000', '0', '-1', '', ' 5', '007', '999999999999999', '9999999999999999', '1e3', '12.5', 'abc'])('%s as Number() reads it', (s) => {

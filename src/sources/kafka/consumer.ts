@@ -14,7 +14,8 @@ import { isRetriable, KafkaSourceError } from './errors.js';
 import { LagTracker } from './lag.js';
 import { partitionKey } from './partitions.js';
 import { PartitionProgress } from './progress.js';
-import { decimal, kafkaRecord, Timestamps, type KafkaRecord } from './record.js';
+import { decimal } from '../../math/decimal.js';
+import { kafkaRecord, Timestamps, type KafkaRecord } from './record.js';
 
 /** Timings; the defaults suit production, tests shorten them. */
 export interface KafkaTuning {

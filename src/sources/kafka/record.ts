@@ -1,4 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
+import { decimal } from '../../math/decimal.js';
 import type { SourceRecord } from '../source.js';
 
 /** A Kafka message as the monitor sees it, with the message itself for a dead letter. */
@@ -32,21 +33,4 @@ export class Timestamps {
     }
     return this.ms;
   }
-}
-
-/**
- * `Number(s)` for the decimal strings kafkajs gives timestamps as, faster: a 13-digit string
- * is no array index, so V8 converts it in its general (slow) path, once per record. Up to 15
- * digits the sum below is exact; anything else (`-1` for no timestamp, say) goes to Number.
- */
-export function decimal(s: string): number {
-  const n = s.length;
-  if (n === 0 || n > 15) return Number(s);
-  let x = 0;
-  for (let i = 0; i < n; i++) {
-    const d = s.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return Number(s);
-    x = x * 10 + d;
-  }
-  return x;
 }
