@@ -27,6 +27,7 @@ const SKLEARN_MS: Record<number, { kl: number; js: number }> = {
   16: { kl: 163, js: 305 },
 };
 
+/** Dimensions and component counts of the seed answer's measurements. */
 const SHAPES = [
   { d: 1, k: 3 },
   { d: 2, k: 3 },
@@ -37,7 +38,7 @@ const SHAPES = [
 
 const METHODS: Exclude<DivergenceMethod, 'monte-carlo'>[] = ['auto', 'exact', 'quadrature', 'stratified', 'qmc', 'variational'];
 
-interface Pair {
+export interface Pair {
   name: string;
   p: Gmm;
   q: Gmm;
@@ -48,7 +49,7 @@ interface Pair {
  * that components sit ~5 apart whatever d (they overlap: the integrand is not trivially
  * quadratic); q: p drifted a little (weights, means, covariances ×1.1).
  */
-export function syntheticPair(d: number, k: number, seed: string): Pair {
+function syntheticPair(d: number, k: number, seed: string): Pair {
   const rng = createRng(seed);
   const covariances = new Float64Array(k * d * d);
   for (let c = 0; c < k; c++) {
@@ -77,6 +78,11 @@ export function syntheticPair(d: number, k: number, seed: string): Pair {
     covarianceType: 'full',
   });
   return { name: `synthetic d=${d} K=${k}`, p, q };
+}
+
+/** One synthetic pair per shape of the seed's measurements (also timed against scikit-learn: bench/sklearn). */
+export function syntheticPairs(): Pair[] {
+  return SHAPES.map(({ d, k }) => syntheticPair(d, k, `bench-${d}-${k}`));
 }
 
 function fixturePairs(): Pair[] {
@@ -142,7 +148,7 @@ const pad = (s: string, n: number): string => s.padEnd(n);
 const lpad = (s: string, n: number): string => s.padStart(n);
 
 export async function benchDivergence(log: (line: string) => void): Promise<void> {
-  const pairs = [...SHAPES.map(({ d, k }) => syntheticPair(d, k, `bench-${d}-${k}`)), ...fixturePairs()];
+  const pairs = [...syntheticPairs(), ...fixturePairs()];
   log(`Divergences: median of ${REPS} runs (plain Monte Carlo: ${MC_REPS}) after a warm-up, seeds 1…n.`);
   log('×sklearn: the seed answer measured with scikit-learn (ms above); ×MC: our plain Monte Carlo, 10^5 draws,');
   log('timed here in the same run; se/MC: our standard error over the plain Monte Carlo one (≤ 1 is at least as accurate).');

@@ -2,22 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gmmToJson } from '../../src/gmm/json.js';
-import { syntheticPair } from '../divergence.js';
+import { syntheticPairs } from '../divergence.js';
 
 /**
  * `node dist/bench/sklearn/pairs.js OUT.json`: the pairs that bench/sklearn/seed.py times
  * against scikit-learn, as {"pairs": [{name, p, q}]} in model JSON — the synthetic pairs of
  * bench/divergence.ts (same shapes and seeds, so the same mixtures) and every shared fixture pair.
  */
-
-// Must match SHAPES and the seeds in bench/divergence.ts, so both benchmarks see the same mixtures.
-const SHAPES = [
-  { d: 1, k: 3 },
-  { d: 2, k: 3 },
-  { d: 4, k: 4 },
-  { d: 8, k: 5 },
-  { d: 16, k: 5 },
-];
 
 interface PairJson {
   name: string;
@@ -46,10 +37,7 @@ if (!out) {
   process.stderr.write('usage: node dist/bench/sklearn/pairs.js OUT.json\n');
   process.exit(2);
 }
-const synthetic = SHAPES.map(({ d, k }) => {
-  const { name, p, q } = syntheticPair(d, k, `bench-${d}-${k}`);
-  return { name, p: gmmToJson(p), q: gmmToJson(q) };
-});
+const synthetic = syntheticPairs().map(({ name, p, q }) => ({ name, p: gmmToJson(p), q: gmmToJson(q) }));
 const pairs = [...synthetic, ...fixturePairs()];
 writeFileSync(out, `${JSON.stringify({ pairs })}\n`);
 process.stderr.write(`pairs: wrote ${pairs.length} pairs to ${out}\n`);
