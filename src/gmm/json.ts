@@ -133,10 +133,14 @@ export function gmmFromJson(json: unknown): Gmm {
   const covariances = withShapeHint(type as CovarianceType, k, d, () =>
     fullCovariances(type as CovarianceType, o.covariances, k, d),
   );
+  // Renormalise weights that are off by more than rounding (a float32 export); weights that
+  // already sum to 1 as closely as k doubles can are kept bit for bit, so a model written
+  // out and read back (a snapshot, a checkpoint) is the very same model.
+  const exact = Math.abs(sum - 1) <= k * Number.EPSILON;
   return createGmm({
     k,
     d,
-    weights: weights.map((w) => w / sum),
+    weights: exact ? weights : weights.map((w) => w / sum),
     means,
     covariances,
     covarianceType: type as CovarianceType,
