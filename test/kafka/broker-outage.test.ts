@@ -1,28 +1,19 @@
 // The broker goes away mid-stream and comes back: klaxon keeps running, says it is
 // disconnected meanwhile, reconnects by itself, and counts every record exactly once.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, kafkaBrokers, startBroker, stopBroker, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, config, metric, produce, records, runApp, type RunningApp } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createTopic, startBroker, stopBroker, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, config, metric, produce, records, useKafkaApp } from './helpers.js';
 
-let brokers: string[];
-let running: RunningApp | undefined;
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-});
+const kafka = useKafkaApp();
 
 describe('kafka source: broker outage', () => {
   it('rides out a broker stop and start: no record lost or counted twice, the monitor still running', async () => {
+    const { brokers } = kafka;
     const topic = uniqueTopic('outage');
     const groupId = `${topic}-g`;
     await createTopic(brokers, topic, 2);
     await produce(brokers, topic, records('outage', 0, 1_000));
-    running = await runApp(config({ brokers, topics: [topic], groupId }));
+    const running = await kafka.run(config({ brokers, topics: [topic], groupId }));
     const { app, scrape } = running;
     const counted = async (): Promise<number | undefined> => metric(await scrape(), 'klaxon_records_total{stream="x"}');
     await waitFor(async () => (await counted()) === 1_000, { what: 'the first 1000 records' });

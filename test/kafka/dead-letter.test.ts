@@ -1,24 +1,15 @@
 // Malformed records end in the dead-letter topic, one letter per rejection, with headers
 // saying why and where from; the counts on /metrics match; offsets are committed after.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEAD_LETTER_HEADERS as H } from '../../src/sources/kafka/dead-letter.js';
-import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, config, metric, produce, readAll, records, runApp, type RunningApp } from './helpers.js';
+import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, config, metric, produce, readAll, records, useKafkaApp } from './helpers.js';
 
-let brokers: string[];
-let running: RunningApp | undefined;
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-});
+const kafka = useKafkaApp();
 
 describe('kafka source: dead letters', () => {
   it('writes each rejection to the dead-letter topic with reason, origin and stream headers, and counts it', async () => {
+    const { brokers } = kafka;
     const topic = uniqueTopic('dlq-in');
     const deadLetterTopic = uniqueTopic('dlq-out');
     const groupId = `${topic}-g`;
@@ -33,7 +24,7 @@ describe('kafka source: dead letters', () => {
     // Good records around the bad ones, so the bad ones sit at known offsets 150..153.
     await produce(brokers, topic, [...good.slice(0, 150), ...bad, ...good.slice(150)]);
 
-    running = await runApp(config({ brokers, topics: [topic], groupId, deadLetterTopic, checkpointTopic: null }));
+    const running = await kafka.run(config({ brokers, topics: [topic], groupId, deadLetterTopic, checkpointTopic: null }));
     await waitFor(async () => (await committed(brokers, groupId, topic)) === 304, { what: 'all 304 offsets committed' });
 
     const letters = await readAll(brokers, deadLetterTopic, 5);

@@ -1,29 +1,20 @@
 // End to end on the real broker: records with a known shift, produced into Kafka, move the
 // divergence metrics of an in-process klaxon and raise its drift alert; offsets are committed.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, config, metric, produce, records, runApp, type RunningApp } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, config, metric, produce, records, useKafkaApp } from './helpers.js';
 
-let brokers: string[];
-let running: RunningApp | undefined;
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-});
+const kafka = useKafkaApp();
 
 describe('kafka source: drift end to end', () => {
   it('moves the divergence metrics and raises the alert on a known shift; commits every record', async () => {
+    const { brokers } = kafka;
     const topic = uniqueTopic('drift');
     const groupId = `${topic}-g`;
     await createTopic(brokers, topic, 2);
     // Reference and a calm window: N(0, 1).
     await produce(brokers, topic, records('drift', 0, 1_000, 0));
-    running = await runApp(config({ brokers, topics: [topic], groupId, checkpointTopic: null }));
+    const running = await kafka.run(config({ brokers, topics: [topic], groupId, checkpointTopic: null }));
     const { scrape } = running;
 
     await waitFor(async () => metric(await scrape(), 'klaxon_drift_alert{stream="x",severity="warning"}') === 0, {

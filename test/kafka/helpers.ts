@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
+import { afterEach, beforeAll } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/resolve.js';
 import type { Config } from '../../src/config/types.js';
 import { createRng } from '../../src/math/rng.js';
 import { ROOT } from '../support/cli.js';
+import { kafkaBrokers } from '../support/kafka.js';
 
 export const kafkaClient = (brokers: string[]): Kafka =>
   new Kafka({ clientId: 'klaxon-kafka-test', brokers, logLevel: logLevel.NOTHING });
@@ -233,3 +235,29 @@ export async function killHard(k: Klaxon): Promise<void> {
   await exited;
 }
 
+
+/**
+ * For a test file whose tests each run one in-process klaxon against the shared broker: the
+ * brokers (known once the file's beforeAll has found or started one) and `run`, whose app is
+ * stopped after the test whatever its outcome.
+ */
+export function useKafkaApp(): { readonly brokers: string[]; run(cfg: Config): Promise<RunningApp> } {
+  let brokers: string[] = [];
+  let running: RunningApp | undefined;
+  beforeAll(async () => {
+    brokers = await kafkaBrokers();
+  }, 300_000);
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  return {
+    get brokers(): string[] {
+      return brokers;
+    },
+    async run(cfg: Config): Promise<RunningApp> {
+      running = await runApp(cfg);
+      return running;
+    },
+  };
+}

@@ -1,23 +1,13 @@
 // `klaxon produce-demo` writes the demo's drifting records into Kafka; klaxon reading them
 // sees every demo field in every message and raises the drift the demo promises.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/resolve.js';
 import { mergeDemoRecords } from '../../src/cli/produce-demo.js';
 import { klaxon } from '../support/cli.js';
-import { kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { metric, runApp, type RunningApp } from './helpers.js';
+import { uniqueTopic, waitFor } from '../support/kafka.js';
+import { metric, useKafkaApp } from './helpers.js';
 
-let brokers: string[];
-let running: RunningApp | undefined;
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterEach(async () => {
-  await running?.stop();
-  running = undefined;
-});
+const kafka = useKafkaApp();
 
 describe('klaxon produce-demo', () => {
   it('merges a tick’s payment and sensor into one message, and leaves a malformed record alone', () => {
@@ -32,6 +22,7 @@ describe('klaxon produce-demo', () => {
   });
 
   it('produces drifting records that klaxon consumes into every demo stream and alerts on', async () => {
+    const { brokers } = kafka;
     const topic = uniqueTopic('features');
     const r = klaxon(
       ['produce-demo', '--brokers', brokers.join(','), '--topic', topic, '--rate', '4000', '--count', '4000', '--drift-after', '0.5',
@@ -59,7 +50,7 @@ describe('klaxon produce-demo', () => {
         { name: 'temperature', topic, fields: ['temperature'], components: 1 },
       ],
     });
-    running = await runApp(cfg);
+    const running = await kafka.run(cfg);
     const scrape = running.scrape;
     await waitFor(async () => metric(await scrape(), 'klaxon_drift_alert{stream="payment_amount",severity="warning"}') === 1, {
       timeoutMs: 30_000,
