@@ -3,6 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { KafkaSourceConfig } from '../../config/types.js';
 import { createKafkaMetrics, type KafkaMetrics } from '../../metrics/kafka.js';
+import { decimal } from '../../math/decimal.js';
 import type { Clock } from '../../stream/clock.js';
 import { backoffMs } from '../pacer.js';
 import type { BatchSink, Source, SourceLogger } from '../source.js';
@@ -14,7 +15,6 @@ import { isRetriable, KafkaSourceError } from './errors.js';
 import { LagTracker } from './lag.js';
 import { partitionKey } from './partitions.js';
 import { PartitionProgress } from './progress.js';
-import { decimal } from '../../math/decimal.js';
 import { kafkaRecord, Timestamps, type KafkaRecord } from './record.js';
 
 /** Timings; the defaults suit production, tests shorten them. */
