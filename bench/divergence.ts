@@ -11,7 +11,7 @@ import { createRng } from '../src/math/rng.js';
  * on the shared fixture pairs, with the seed's plain Monte Carlo (10^5 draws) timed side by
  * side in the same run. Speed ratios are against scikit-learn's figures for the seed
  * (measured elsewhere, same kind of machine) and against our own plain Monte Carlo here;
- * the stderr ratio is ours over the plain Monte Carlo's. Times are medians of REPS runs
+ * the stderr ratio is ours over the plain Monte Carlo's. Times are medians of REPS runs or more
  * after a warm-up; wall time is what a caller waits, CPU time is less hurt by a busy machine.
  */
 
@@ -115,10 +115,16 @@ interface Timing {
   stderr: number;
 }
 
+/** Timed runs go on past `reps` until they add up to this much, up to MAX_REPS. */
+const MIN_TIMED_MS = 20;
+const MAX_REPS = 201;
+
 /**
  * Warm-up (at least 3 runs and 30 ms, so the JIT has compiled the hot loops, as in a
- * long-running monitor), then `reps` timed runs with seeds 1…reps; the stderr reported is
- * their median.
+ * long-running monitor), then at least `reps` timed runs with seeds 1, 2, …: more for
+ * estimates of tens of µs, where seven timings on a shared machine make a wobbly median. The
+ * stderr reported is their median. The wall clock is read inside the CPU clock's readings:
+ * a process.cpuUsage() call costs a few µs, which is not the estimate's time.
  */
 function time(run: (seed: number) => DivergenceResult, reps: number): Timing {
   const warm = performance.now();
@@ -127,12 +133,15 @@ function time(run: (seed: number) => DivergenceResult, reps: number): Timing {
   const cpu: number[] = [];
   const se: number[] = [];
   let result: DivergenceResult | undefined;
-  for (let s = 1; s <= reps; s++) {
-    const w0 = performance.now();
+  let spent = 0;
+  for (let s = 1; s <= reps || (spent < MIN_TIMED_MS && s <= MAX_REPS); s++) {
     const c0 = cpuMs();
+    const w0 = performance.now();
     result = run(s);
+    const w1 = performance.now();
     cpu.push(cpuMs() - c0);
-    wall.push(performance.now() - w0);
+    wall.push(w1 - w0);
+    spent += w1 - w0;
     se.push(result.stderr);
   }
   return { result: result!, wall: median(wall), cpu: median(cpu), stderr: median(se) };
@@ -149,7 +158,7 @@ const lpad = (s: string, n: number): string => s.padStart(n);
 
 export async function benchDivergence(log: (line: string) => void): Promise<void> {
   const pairs = [...syntheticPairs(), ...fixturePairs()];
-  log(`Divergences: median of ${REPS} runs (plain Monte Carlo: ${MC_REPS}) after a warm-up, seeds 1…n.`);
+  log(`Divergences: median of ${REPS} runs (plain Monte Carlo: ${MC_REPS}; more, up to ${MAX_REPS}, until ${MIN_TIMED_MS} ms are timed) after a warm-up, seeds 1…n.`);
   log('×sklearn: the seed answer measured with scikit-learn (ms above); ×MC: our plain Monte Carlo, 10^5 draws,');
   log('timed here in the same run; se/MC: our standard error over the plain Monte Carlo one (≤ 1 is at least as accurate).');
   log('');
