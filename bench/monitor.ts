@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { parseConfig } from '../src/config/resolve.js';
 import type { StreamConfig } from '../src/config/types.js';
 import { createRng } from '../src/math/rng.js';
+import { createBackground } from '../src/stream/background.js';
 import { ManualClock } from '../src/stream/clock.js';
 import { silentLogger } from '../src/stream/logger.js';
 import { DEFAULT_ESTIMATOR, Monitor } from '../src/stream/monitor.js';
@@ -64,6 +65,7 @@ function fmt(n: number, digits = 0): string {
 
 function vectorsPerSecond(count: number): number {
   const deps = {
+    background: createBackground({ yieldToLoop: () => Promise.resolve(), logger: silentLogger, worker: false }),
     clock: new ManualClock(0),
     logger: silentLogger,
     observer: { refitSeconds: () => undefined, evaluationSeconds: () => undefined },

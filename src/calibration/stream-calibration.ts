@@ -78,12 +78,14 @@ export class StreamCalibration {
     referenceLogLik: number | undefined,
     s: { windowSamples: number; referenceSamples: number; mixture: MixtureSettings; estimator: EstimatorSettings; seed: string },
     yieldToLoop: Yield,
+    /** Where the bootstrap runs (the monitor passes its worker thread's); default here, in slices. */
+    bootstrap: typeof bootstrapNull = bootstrapNull,
   ): Promise<NullDistribution | undefined> {
     const generation = ++this.generation;
     this._null = undefined;
     this._status = 'running';
     try {
-      const n = await bootstrapNull(reference, referenceLogLik, { ...s, replicates: this.replicates }, yieldToLoop);
+      const n = await bootstrap(reference, referenceLogLik, { ...s, replicates: this.replicates }, yieldToLoop);
       if (generation !== this.generation) return undefined;
       this._null = n;
       this._status = 'ready';

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamConfig } from '../config/types.js';
 import type { Gmm } from '../gmm/model.js';
 import { decimal } from '../math/decimal.js';
+import { createBackground, type Background } from './background.js';
 import { systemClock, type Clock } from './clock.js';
 import { ControlError, type MonitorControl, type MuteResult, type MuteUntil, type RebaselineResult } from './control.js';
 import { Decoder, type RejectReason } from './decode.js';
@@ -33,6 +34,12 @@ export interface MonitorOptions {
    * the consumer group moves them; only owned streams are fed, evaluated, checkpointed and shown.
    */
   ownership?: boolean;
+  /**
+   * The worker script for reference fits, re-baselines and null bootstraps (see
+   * background.ts); default the compiled one where it exists (running from dist/), else the
+   * main thread. false: always the main thread.
+   */
+  backgroundWorker?: URL | false;
 }
 
 /**
@@ -99,8 +106,10 @@ export class Monitor implements MonitorView, MonitorControl {
   private running: Promise<number> | undefined;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
-  /** Every slice of this monitor's work (scheduler, null bootstraps, re-baselines) takes turns here. */
+  /** Every slice of this monitor's work on this thread takes turns here: the scheduler's, and the background's when it has no worker. */
   private readonly turns = createTurns();
+  /** Reference fits, re-baselines and null bootstraps: a worker thread where there is one. */
+  private readonly background: Background;
 
   constructor(options: MonitorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -110,7 +119,9 @@ export class Monitor implements MonitorView, MonitorControl {
       refitSeconds: (s) => this.observers.forEach((o) => o.refitSeconds(s)),
       evaluationSeconds: (s) => this.observers.forEach((o) => o.evaluationSeconds(s)),
     };
+    this.background = createBackground({ yieldToLoop: this.turns.yield, logger: this.logger, worker: options.backgroundWorker });
     const deps = {
+      background: this.background,
       clock: this.clock,
       logger: this.logger,
       observer,
@@ -149,6 +160,12 @@ export class Monitor implements MonitorView, MonitorControl {
   async init(): Promise<void> {
     for (const s of this.states) await s.init();
     this.initialised = true;
+    this.logger.info({ background: this.background.where }, this.background.where === 'worker' ? 'fits and calibrations run in a worker thread' : 'fits and calibrations run on the main thread');
+  }
+
+  /** Where reference fits, re-baselines and null bootstraps run now. */
+  get backgroundThread(): 'worker' | 'main' {
+    return this.background.where;
   }
 
   /** Receives the metrics' observer (refit and evaluation timings). */
@@ -358,9 +375,14 @@ export class Monitor implements MonitorView, MonitorControl {
     })();
   }
 
-  /** Stops the scheduler after the stream in progress. */
+  /**
+   * Stops the scheduler after the stream in progress, and drops the background work: a
+   * reference fit or null bootstrap in progress is abandoned (a restart does it again) and the
+   * worker thread ends.
+   */
   async stop(): Promise<void> {
     this.abort.abort();
+    await this.background.close();
     await this.loop;
     await this.running;
   }

@@ -1,9 +1,10 @@
-import type { NullDistribution } from '../calibration/null.js';
+import type { bootstrapNull, NullDistribution } from '../calibration/null.js';
 import { StreamCalibration } from '../calibration/stream-calibration.js';
 import { whatMoved, type Move } from '../calibration/what-moved.js';
 import type { StreamConfig } from '../config/types.js';
 import { gmmToJson, type GmmJson } from '../gmm/json.js';
 import type { Gmm } from '../gmm/model.js';
+import { BackgroundClosed, type Background } from './background.js';
 import type { Clock } from './clock.js';
 import { ControlError, muteEndMs, type MuteResult, type MuteUntil, type RebaselineResult } from './control.js';
 import { estimate, isUsable, type EstimatorSettings } from './estimate.js';
@@ -11,7 +12,7 @@ import { EvaluationHistory } from './history.js';
 import { HysteresisDetector } from './hysteresis.js';
 import type { MonitorLogger } from './logger.js';
 import { StreamMute } from './mute-state.js';
-import { fitFresh, WindowFitter, type MixtureSettings, type Yield } from './refit.js';
+import { WindowFitter, type MixtureSettings, type Yield } from './refit.js';
 import { StreamReference, type RecordOrigin } from './reference.js';
 import { saveSnapshot, type ReferenceSnapshot } from './snapshot.js';
 import {
@@ -43,6 +44,8 @@ async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Prom
 export type { RecordOrigin };
 
 export interface StreamDeps {
+  /** Where reference fits, re-baselines and null bootstraps run (a worker thread, where there is one). */
+  background: Background;
   clock: Clock;
   logger: MonitorLogger;
   observer: MonitorObserver;
@@ -159,9 +162,12 @@ export class StreamState {
       estimator: this.deps.estimator,
       seed: `${this.name}:null:${ref.createdAtMs}`,
     };
-    void this.calibration.start(reference, ref.meanLogLik, settings, this.deps.yieldToLoop).then(async (n) => {
+    const background = this.deps.background;
+    const bootstrap = async (...[r, logLik, s]: Parameters<typeof bootstrapNull>): Promise<NullDistribution> =>
+      (await background.run({ kind: 'null', reference: r, referenceLogLik: logLik, settings: s })).value;
+    void this.calibration.start(reference, ref.meanLogLik, settings, this.deps.yieldToLoop, bootstrap).then(async (n) => {
       if (n === undefined) {
-        if (this.calibration.status === 'failed') this.deps.logger.warn({ stream: this.name }, 'null bootstrap failed; thresholds stay in nats');
+        if (this.calibration.status === 'failed' && !background.closed) this.deps.logger.warn({ stream: this.name }, 'null bootstrap failed; thresholds stay in nats');
         return;
       }
       this.deps.logger.info({ stream: this.name, replicates: n.replicates, windowSamples: n.windowSamples }, 'no-drift null computed');
@@ -204,15 +210,17 @@ export class StreamState {
     return this.ref.origins;
   }
 
-  private async fitReference(yieldToLoop: Yield): Promise<void> {
+  private async fitReference(): Promise<void> {
     const data = this.ref.collectedData()!;
     try {
       const seed = `${this.name}:reference:${this.refits++}`;
-      const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(data.X, data.rows, this.dimension, this.mixture, seed, y));
+      const task = { kind: 'fit', X: data.X, n: data.rows, d: this.dimension, mixture: this.mixture, seed } as const;
+      const { value: r, seconds } = await this.deps.background.run(task);
       this.deps.observer.refitSeconds(seconds);
       this.ref.set(r.model, data.of, r.meanLogLik);
       this.deps.logger.info({ stream: this.name, samples: data.of, components: r.model.k }, 'reference fitted');
     } catch (err) {
+      if (err instanceof BackgroundClosed) return; // stopping: a restart fits it again
       this.deps.logger.warn({ stream: this.name, err }, 'reference fit failed; retrying at the next evaluation');
       this.retryReferenceMs = this.deps.clock.now() + this.config.evaluationIntervalSeconds * 1000;
       return;
@@ -235,7 +243,7 @@ export class StreamState {
    * operator, so a restart restores it whatever the policy) before it takes effect; if it
    * cannot be kept, nothing changes.
    */
-  async rebaseline(model?: Gmm, yieldToLoop: Yield = this.deps.yieldToLoop): Promise<RebaselineResult> {
+  async rebaseline(model?: Gmm): Promise<RebaselineResult> {
     const d = this.dimension;
     let next: { model: Gmm; samples: number; meanLogLik: number | undefined; source: RebaselineResult['source'] };
     if (model !== undefined) {
@@ -261,7 +269,7 @@ export class StreamState {
       const n = this.window.sample(rows, X);
       try {
         const seed = `${this.name}:rebaseline:${this.refits++}`;
-        const { result: r, seconds } = await busy(yieldToLoop, (y) => fitFresh(X, n, d, this.mixture, seed, y));
+        const { value: r, seconds } = await this.deps.background.run({ kind: 'fit', X, n, d, mixture: this.mixture, seed });
         this.deps.observer.refitSeconds(seconds);
         next = { model: r.model, samples: size, meanLogLik: r.meanLogLik, source: 'window' };
       } catch (err) {
@@ -367,7 +375,7 @@ export class StreamState {
   private async processNow(yieldToLoop: Yield): Promise<void> {
     if (this.ref.model === undefined) {
       if (this.ref.collectedData() === undefined) return;
-      await this.fitReference(yieldToLoop);
+      await this.fitReference();
       if (this.ref.model === undefined) return;
       await yieldToLoop();
     }
