@@ -20,6 +20,8 @@ export interface Targets {
   t: number;
   /** log w_t + logNorm_t. */
   base: Float64Array;
+  /** 1 / w_t. */
+  inverseWeight: Float64Array;
   /** Which mixture and component each target is. */
   source: { g: Gmm; c: number }[];
   diagonal: boolean;
@@ -35,6 +37,7 @@ export function targets(p: Gmm, q: Gmm): Targets {
     tp,
     t: source.length,
     base: Float64Array.from(source, ({ g, c }) => g.logWeights[c]! + g.logNorm[c]!),
+    inverseWeight: Float64Array.from(source, ({ g, c }) => 1 / g.weights[c]!),
     source,
     diagonal: p.diagonal && q.diagonal,
   };
@@ -162,6 +165,14 @@ export class StratumKernel {
    * number, so that identical mixtures still give exactly 0.
    */
   private readonly own: Uint8Array;
+  /**
+   * JS, once set: the stratum integrates pivot + (f − pivot)·F_c, F_c its share of the point
+   * (see `share`). The shares of every stratum average to 1 over m, so the strata still add
+   * up to JS for any constant pivot; the sampler sets the pilot's estimate.
+   */
+  pivot: number | null = null;
+  /** The stratum's own target. */
+  private readonly ownIndex: number;
   /** Scratch: log w_t + log N_t at the current point. */
   private readonly logTerms: Float64Array;
 
@@ -205,7 +216,8 @@ export class StratumKernel {
       controlMeans[ti] = c0 + trace;
     }
     this.controls = t + 1;
-    this.own = this.copiesOf(tg.source.findIndex((s) => s.g === g && s.c === c));
+    this.ownIndex = tg.source.findIndex((s) => s.g === g && s.c === c);
+    this.own = this.copiesOf(this.ownIndex);
     this.logTerms = new Float64Array(t);
     this.diagonal = tg.diagonal;
     this.nf = 0;
@@ -390,6 +402,9 @@ export class StratumKernel {
         const logR = -softplus(-u);
         const log1mR = -softplus(u);
         fi = Math.LN2 + Math.exp(logR) * logR + Math.exp(log1mR) * log1mR;
+        // Shared out around the pivot, so that the handing over itself costs nothing where
+        // f sits at its typical value (ln 2 for nearly disjoint mixtures, ~0 for close ones).
+        if (this.pivot !== null) fi = this.pivot + (fi - this.pivot) * share(logTerms, this.tg.inverseWeight, t, this.ownIndex);
         plain[i] = Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
       }
       const wi = scale ? Math.exp(logScale - 0.5 * (zz - uu)) : 1;
@@ -399,6 +414,41 @@ export class StratumKernel {
       H[hOff + t] = wi - 1;
     }
   }
+}
+
+/**
+ * A JS stratum's share of a point, as a factor on its integrand. The strata are the
+ * components of m = ½(p + q), and the integrand falls below ln 2 only where p and q overlap.
+ * Where a broad component of one mixture meets a narrow one of the other, that overlap is a
+ * rare corner of the broad component's stratum, seldom sampled: its estimate came out short,
+ * with an error bar that could not know, while the same region is common under the narrow
+ * component. So stratum c integrates f·a_c·m/(π_c N_c), with the partition of unity
+ * a_c = N_c / Σ_k N_k (multiple importance sampling's balance heuristic, every component
+ * counted alike): a region belongs to the components whose densities put points there,
+ * whatever their weights. The factor is Σ_k w_k N_k / (w_c Σ_k N_k) (the ½ of m's weights
+ * cancel); v holds log(w_t N_t).
+ *
+ * On two nearly disjoint pairs (d = 12, K = 8 against one broad Gaussian; d = 16 likewise),
+ * 31 and 50 of 80 seeds had landed beyond 4 standard errors of a long plain Monte Carlo;
+ * with these shares and the sampler's defensive allocation, 3 and 3. On the first pair
+ * either change alone left 13 (shares) and 4 (allocation) of 40. The power heuristic (a_c ∝ N_c²) did no better and cost 28% more
+ * points on 4d-different-k; shares by weighted density (π_c N_c)^κ did worse.
+ */
+function share(v: Float64Array, inverseWeight: Float64Array, t: number, own: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < t; k++) if (v[k]! > max) max = v[k]!;
+  let weighted = 0;
+  let plain = 0;
+  for (let k = 0; k < t; k++) {
+    const x = v[k]! - max;
+    // Below e^-38 of the largest, a term changes neither sum (unless weights span 1e16).
+    if (x > -38) {
+      const e = Math.exp(x);
+      weighted += e;
+      plain += e * inverseWeight[k]!;
+    }
+  }
+  return (weighted * inverseWeight[own]!) / plain;
 }
 
 /** log Σ_{t∈[from,to)} exp(v_t). */

@@ -90,3 +90,16 @@ export function drifted(p: Gmm, shift: number, seed: string): Gmm {
     covarianceType: p.covarianceType,
   });
 }
+
+/** One broad Gaussian: randomMixture's shape near the origin (means / 6), covariance × scale. */
+export function broadGaussian(d: number, scale: number, seed: string): Gmm {
+  const g = randomMixture(1, d, 'full', seed);
+  return createGmm({
+    k: 1,
+    d,
+    weights: [1],
+    means: Float64Array.from(g.means, (m) => m / 6),
+    covariances: Float64Array.from(g.covariances, (v) => v * scale),
+    covarianceType: 'full',
+  });
+}
