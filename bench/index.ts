@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { benchAccuracy } from './accuracy.js';
 import { benchDivergence } from './divergence.js';
 import { benchEvaluate } from './evaluate.js';
 import { benchFit } from './fit.js';
@@ -12,6 +13,7 @@ import { benchScale } from './scale.js';
  */
 const parts: Record<string, (log: (line: string) => void) => Promise<void>> = {
   divergence: benchDivergence,
+  accuracy: benchAccuracy,
   fit: benchFit,
   monitor: benchMonitor,
   evaluate: benchEvaluate,
