@@ -392,19 +392,20 @@ export class StratumKernel {
         H[hOff + ti] = m;
         logTerms[ti] = base[ti]! - 0.5 * m;
       }
-      const u = logRatio(logTerms, tp, t);
       let fi: number;
       if (integrand === 'kl') {
-        fi = u;
+        fi = logRatio(logTerms, tp, t);
         plain[i] = fi;
       } else {
+        logRatioAndShare(logTerms, tp, t, this.tg.inverseWeight, this.ownIndex, jsTerms);
+        const u = jsTerms[0]!;
         // log r = −softplus(lq − lp), log(1 − r) = −softplus(lp − lq).
         const logR = -softplus(-u);
         const log1mR = -softplus(u);
         fi = Math.LN2 + Math.exp(logR) * logR + Math.exp(log1mR) * log1mR;
         // Shared out around the pivot, so that the handing over itself costs nothing where
         // f sits at its typical value (ln 2 for nearly disjoint mixtures, ~0 for close ones).
-        if (this.pivot !== null) fi = this.pivot + (fi - this.pivot) * share(logTerms, this.tg.inverseWeight, t, this.ownIndex);
+        if (this.pivot !== null) fi = this.pivot + (fi - this.pivot) * jsTerms[1]!;
         plain[i] = Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
       }
       const wi = scale ? Math.exp(logScale - 0.5 * (zz - uu)) : 1;
@@ -417,11 +418,12 @@ export class StratumKernel {
 }
 
 /**
- * A JS stratum's share of a point, as a factor on its integrand. The strata are the
- * components of m = ½(p + q), and the integrand falls below ln 2 only where p and q overlap.
- * Where a broad component of one mixture meets a narrow one of the other, that overlap is a
- * rare corner of the broad component's stratum, seldom sampled: its estimate came out short,
- * with an error bar that could not know, while the same region is common under the narrow
+ * For JS: log p − log q at a point (as `logRatio`) into out[0], and the stratum's share of
+ * the point, a factor on its integrand, into out[1]. The strata are the components of
+ * m = ½(p + q), and the integrand falls below ln 2 only where p and q overlap. Where a broad
+ * component of one mixture meets a narrow one of the other, that overlap is a rare corner
+ * of the broad component's stratum, seldom sampled: its estimate came out short, with an
+ * error bar that could not know, while the same region is common under the narrow
  * component. So stratum c integrates f·a_c·m/(π_c N_c), with the partition of unity
  * a_c = N_c / Σ_k N_k (multiple importance sampling's balance heuristic, every component
  * counted alike): a region belongs to the components whose densities put points there,
@@ -431,25 +433,53 @@ export class StratumKernel {
  * On two nearly disjoint pairs (d = 12, K = 8 against one broad Gaussian; d = 16 likewise),
  * 31 and 50 of 80 seeds had landed beyond 4 standard errors of a long plain Monte Carlo;
  * with these shares and the sampler's defensive allocation, 3 and 3. On the first pair
- * either change alone left 13 (shares) and 4 (allocation) of 40. The power heuristic (a_c ∝ N_c²) did no better and cost 28% more
- * points on 4d-different-k; shares by weighted density (π_c N_c)^κ did worse.
+ * either change alone left 13 (shares) and 4 (allocation) of 40. The power heuristic
+ * (a_c ∝ N_c²) did no better and cost 28% more points on 4d-different-k; shares by
+ * weighted density, (π_c N_c)^κ, did worse.
  */
-function share(v: Float64Array, inverseWeight: Float64Array, t: number, own: number): number {
-  let max = -Infinity;
-  for (let k = 0; k < t; k++) if (v[k]! > max) max = v[k]!;
-  let weighted = 0;
-  let plain = 0;
-  for (let k = 0; k < t; k++) {
-    const x = v[k]! - max;
-    // Below e^-38 of the largest, a term changes neither sum (unless weights span 1e16).
+function logRatioAndShare(
+  v: Float64Array,
+  tp: number,
+  t: number,
+  inverseWeight: Float64Array,
+  own: number,
+  out: Float64Array,
+): void {
+  let maxP = -Infinity;
+  let maxQ = -Infinity;
+  for (let k = 0; k < tp; k++) if (v[k]! > maxP) maxP = v[k]!;
+  for (let k = tp; k < t; k++) if (v[k]! > maxQ) maxQ = v[k]!;
+  // The sums of `logRatio`, in the same order (so log p − log q is the same number), and
+  // beside each the same terms over w_t: the share needs no exp of its own.
+  let sp = 0;
+  let ip = 0;
+  for (let k = 0; k < tp; k++) {
+    const x = v[k]! - maxP;
     if (x > -38) {
       const e = Math.exp(x);
-      weighted += e;
-      plain += e * inverseWeight[k]!;
+      sp += e;
+      ip += e * inverseWeight[k]!;
     }
   }
-  return (weighted * inverseWeight[own]!) / plain;
+  let sq = 0;
+  let iq = 0;
+  for (let k = tp; k < t; k++) {
+    const x = v[k]! - maxQ;
+    if (x > -38) {
+      const e = Math.exp(x);
+      sq += e;
+      iq += e * inverseWeight[k]!;
+    }
+  }
+  out[0] = maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));
+  // Both mixtures' terms at the larger maximum: Σ w_t N_t and Σ N_t up to the same factor.
+  const dp = maxP >= maxQ ? 1 : Math.exp(maxP - maxQ);
+  const dq = maxQ >= maxP ? 1 : Math.exp(maxQ - maxP);
+  out[1] = ((sp * dp + sq * dq) * inverseWeight[own]!) / (ip * dp + iq * dq);
 }
+
+/** Scratch for `logRatioAndShare`: log p − log q, then the share. */
+const jsTerms = new Float64Array(2);
 
 /** log Σ_{t∈[from,to)} exp(v_t). */
 function logSumExp(v: Float64Array, from: number, to: number): number {
