@@ -167,8 +167,8 @@ export class StratumKernel {
   private readonly own: Uint8Array;
   /**
    * JS, once set: the stratum integrates pivot + (f − pivot)·F_c, F_c its share of the point
-   * (see `share`). The shares of every stratum average to 1 over m, so the strata still add
-   * up to JS for any constant pivot; the sampler sets the pilot's estimate.
+   * (see `logRatioAndShare`). The shares of every stratum average to 1 over m, so the strata
+   * still add up to JS for any constant pivot; the sampler sets the pilot's estimate.
    */
   pivot: number | null = null;
   /** The stratum's own target. */

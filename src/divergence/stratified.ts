@@ -12,8 +12,9 @@ import { DivergenceError, type DivergenceResult } from './types.js';
  * - Strata: KL(p‖q) = Σ_c w_c E_{N_c}[log p − log q], one stratum per component of p. JS is
  *   E_m[ln 2 + r log r + (1 − r) log(1 − r)], r = p/(p + q), one stratum per component of
  *   m = ½(p + q); that integrand is bounded, unlike the seed's log p − log m under p. After
- *   the pilot, each JS stratum takes only its share of every point (kernel.ts, `share`), so
- *   that an overlap rare under one component is left to the component it is common under.
+ *   the pilot, each JS stratum takes only its share of every point (kernel.ts,
+ *   logRatioAndShare), so that an overlap rare under one component is left to the component
+ *   it is common under.
  * - Control variates: within a stratum every component's Mahalanobis term m_t is a quadratic
  *   in z with a known mean; the integrand is nearly a linear combination of them wherever one
  *   component dominates each mixture. Each randomisation's estimate uses β fitted on the
