@@ -109,10 +109,16 @@ class WorkerThread implements Background {
     const sent: BackgroundTask = task.kind === 'fit' ? { ...task, X: task.X.slice(0, task.n * task.d) } : task;
     return new Promise<BackgroundResult<T>>((resolve, reject) => {
       const id = this.nextId++;
-      this.pending.set(id, { task, resolve: resolve as Pending['resolve'], reject });
       const worker = this.spawned();
+      try {
+        worker.postMessage({ id, task: sent });
+      } catch {
+        // Not cloneable (an estimator given a clock function, say): this one runs here.
+        this.fallback.run(task).then(resolve, reject);
+        return;
+      }
+      this.pending.set(id, { task, resolve: resolve as Pending['resolve'], reject });
       worker.ref();
-      worker.postMessage({ id, task: sent });
     });
   }
 

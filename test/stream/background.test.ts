@@ -112,6 +112,23 @@ describe('background work in a worker thread', () => {
     }
   });
 
+  it('runs a task it cannot send to the worker (a function in its settings) on the main thread', async () => {
+    const { logs, logger } = memoryLogger();
+    const worker = createBackground({ yieldToLoop: turn, logger, worker: WORKER });
+    const main = createBackground({ yieldToLoop: turn, logger, worker: false });
+    try {
+      const task = nullTask();
+      const timed = { ...task, settings: { ...task.settings, estimator: { ...task.settings.estimator, now: () => 0 } } };
+      const [a, b] = await Promise.all([worker.run(timed), main.run(timed)]);
+      expect(nullToJson(a.value)).toEqual(nullToJson(b.value));
+      expect(worker.where).toBe('worker'); // the worker itself is fine, and kept
+      expect((await worker.run(fitTask())).value.model.d).toBe(2);
+      expect(logs).toEqual([]);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('drops the work in progress on close, in the worker and on the main thread', async () => {
     const { logs, logger } = memoryLogger();
     for (const where of [WORKER, false] as const) {
