@@ -170,8 +170,16 @@ describe('Alertmanager', () => {
   let log = '';
   const storage = mkdtempSync(join(tmpdir(), 'klaxon-am-'));
 
-  afterAll(() => {
-    child?.kill('SIGTERM');
+  afterAll(async () => {
+    // Alertmanager writes its notification log and silences to the storage directory as it
+    // stops: removing the directory before it has exited raced with that (ENOTEMPTY, seen
+    // once on Node 22).
+    const running = child;
+    if (running && running.exitCode === null && running.signalCode === null) {
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      running.kill('SIGTERM');
+      await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())]);
+    }
     rmSync(storage, { recursive: true, force: true });
   });
 
