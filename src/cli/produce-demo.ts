@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import { DEFAULT_DEMO } from '../config/defaults.js';
 import { DemoGenerator } from '../sources/demo.js';
+import { ensureTopic } from '../sources/kafka/admin.js';
 import { backoffMs, Pacer } from '../sources/pacer.js';
 import { positiveInt, positiveNumber, UsageError } from './errors.js';
 
@@ -64,7 +65,7 @@ export function mergeDemoRecords(payment: string, sensor: string): string[] {
 /** Produces the drifting demo records into `topic` at `rate` messages per second. */
 export async function produceDemo(o: ProduceDemoOptions): Promise<ProduceDemoSummary> {
   const kafka = new Kafka({ clientId: 'klaxon-produce-demo', brokers: o.brokers, logLevel: logLevel.NOTHING });
-  await ensureTopic(kafka, o.topic, o.say);
+  await createTopicIfMissing(kafka, o.topic, o.say);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const startMs = Date.now();
@@ -114,13 +115,11 @@ async function send(producer: Producer, topic: string, messages: Message[], o: P
   }
 }
 
-async function ensureTopic(kafka: Kafka, topic: string, say: ProduceDemoOptions['say']): Promise<void> {
+async function createTopicIfMissing(kafka: Kafka, topic: string, say: ProduceDemoOptions['say']): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    if ((await admin.listTopics()).includes(topic)) return;
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic }] });
-    say?.(`created topic ${topic}`);
+    if (await ensureTopic(admin, topic)) say?.(`created topic ${topic}`);
   } finally {
     await admin.disconnect();
   }

@@ -1,4 +1,5 @@
-import type { Admin } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, ITopicConfig } from 'kafkajs';
 import { partitionKey } from './partitions.js';
 
 /** Of `wanted`, the topics that exist and those that do not (yet). */
@@ -32,9 +33,39 @@ export async function groupOffsets(admin: Admin, groupId: string, topics: readon
   return out;
 }
 
+/** How long a topic just created may take to be served, and how often to look. */
+const SERVED_TIMEOUT_MS = 30_000;
+const SERVED_POLL_MS = 100;
+
+/**
+ * Creates a topic and returns once every partition of it is served; false when it existed
+ * already (not an error: two instances may race to create it). kafkajs's own wait
+ * (`waitForLeaders`) retries only LEADER_NOT_AVAILABLE, and a broker that has just started can
+ * answer a new topic's metadata with UNKNOWN_TOPIC_OR_PARTITION for a moment, which failed the
+ * creation outright (seen on fresh brokers in the tests). So this waits until the topic's
+ * partitions answer a ListOffsets request, which needs each one's leader.
+ */
+export async function createTopicServed(
+  admin: Admin,
+  spec: ITopicConfig,
+  { timeoutMs = SERVED_TIMEOUT_MS, pollMs = SERVED_POLL_MS }: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<boolean> {
+  const created = await admin.createTopics({ waitForLeaders: false, topics: [spec] });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const partitions = await admin.fetchTopicOffsets(spec.topic);
+      if (partitions.length > 0 && (spec.numPartitions === undefined || partitions.length >= spec.numPartitions)) return created;
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+    }
+    if (Date.now() >= deadline) throw new Error(`topic ${spec.topic} was created but its partitions were not served within ${timeoutMs} ms`);
+    await sleep(pollMs);
+  }
+}
+
 /** Creates `topic` with the broker's defaults unless it exists. */
 export async function ensureTopic(admin: Admin, topic: string): Promise<boolean> {
   if ((await admin.listTopics()).includes(topic)) return false;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic }] });
-  return true;
+  return createTopicServed(admin, { topic });
 }

@@ -3,6 +3,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { StreamRetention } from '../../stream/monitor.js';
 import { snapshotFromJson, snapshotToJson, type ReferenceSnapshot } from '../../stream/snapshot.js';
 import type { SourceLogger } from '../source.js';
+import { createTopicServed } from './admin.js';
 import { KafkaSourceError } from './errors.js';
 import { partitionKey } from './partitions.js';
 
@@ -56,10 +57,7 @@ export class CheckpointStore {
    */
   async ensureTopic(admin: Admin): Promise<void> {
     if (!(await admin.listTopics()).includes(this.topic)) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-      });
+      await createTopicServed(admin, { topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
       this.logger?.info({ topic: this.topic }, 'created the checkpoint topic (compacted)');
       return;
     }

@@ -4,7 +4,7 @@ import type { KafkaSourceConfig, StreamConfig } from '../../config/types.js';
 import { Decoder, type RejectReason } from '../../stream/decode.js';
 import { backoffMs } from '../pacer.js';
 import type { SourceLogger } from '../source.js';
-import { ensureTopic, topicsPresent } from './admin.js';
+import { createTopicServed, ensureTopic, topicsPresent } from './admin.js';
 import { CLIENT_RETRY } from './client.js';
 import { DeadLetterProducer, type Rejection } from './dead-letter.js';
 import { kafkaRecord, Timestamps, type KafkaRecord } from './record.js';
@@ -124,7 +124,7 @@ export class KafkaRouter {
     await admin.connect();
     try {
       if (!(await admin.listTopics()).includes(topic)) {
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+        await createTopicServed(admin, { topic, numPartitions: partitions });
       }
       this.partitions = (await admin.fetchTopicOffsets(topic)).length;
       if (this.partitions !== partitions) {
