@@ -3,17 +3,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/resolve.js';
-
-/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitForValue } from '../support/wait.js';
 
 /** The demo, sped up: drift at 2 s, 3,000 records/s per topic, small windows, evaluations 4× a second. */
 const demoConfig = parseConfig({
@@ -46,7 +36,7 @@ describe('startApp on the demo source', () => {
     const scrape = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
 
     // Before the drift: every stream evaluated, none alerting.
-    const calm = await waitFor(
+    const calm = await waitForValue(
       async () => {
         const t = await scrape();
         return ['payment_amount', 'payment_latency', 'sensor_xy'].every((s) => alert(t, s, 'warning') !== undefined) ? t : undefined;
@@ -56,7 +46,7 @@ describe('startApp on the demo source', () => {
     );
     for (const s of ['payment_amount', 'payment_latency', 'sensor_xy']) expect(alert(calm, s, 'warning'), s).toBe('0');
 
-    const drifted = await waitFor(
+    const drifted = await waitForValue(
       async () => {
         const t = await scrape();
         return alert(t, 'payment_amount', 'warning') === '1' && alert(t, 'sensor_xy', 'critical') === '1' ? t : undefined;

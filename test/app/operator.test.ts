@@ -7,20 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/resolve.js';
 import type { GmmJson } from '../../src/gmm/json.js';
+import { waitForValue } from '../support/wait.js';
 
 const TOKEN = 'app-test-token-0123456789';
 const env = { KLAXON_API_TOKEN: TOKEN };
-
-/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The demo, sped up (as in app.test.ts), on its own state directory. */
 function demoConfig(stateDir: string, driftAfterSeconds: number) {
@@ -58,7 +48,7 @@ describe('operator controls on a running klaxon', () => {
   it('keeps a re-baseline and a mute across a restart on the same state directory', async () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), 'klaxon-app-op-'));
     const first = await start(stateDir, 3600);
-    await waitFor(async () => (first.app.monitor.stream('sensor_xy')!.ready ? true : undefined), 15_000, 'sensor_xy ready');
+    await waitForValue(async () => (first.app.monitor.stream('sensor_xy')!.ready ? true : undefined), 15_000, 'sensor_xy ready');
 
     const r = await post(`${first.base}/api/streams/sensor_xy/rebaseline`);
     expect(r.status, await r.clone().text()).toBe(200);
@@ -90,7 +80,7 @@ describe('operator controls on a running klaxon', () => {
     const scrape = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
 
     // sensor_xy drifts hard (critical) after 2 s; payment_amount, not muted, warns.
-    const drifted = await waitFor(
+    const drifted = await waitForValue(
       async () => {
         const t = await scrape();
         const js = Number(metric(t, 'klaxon_divergence_nats', 'stream="sensor_xy",measure="js"'));
@@ -107,7 +97,7 @@ describe('operator controls on a running klaxon', () => {
 
     const un = await post(`${base}/api/streams/sensor_xy/mute`, undefined, 'DELETE');
     expect(un.status).toBe(200);
-    const after = await waitFor(
+    const after = await waitForValue(
       async () => {
         const t = await scrape();
         return metric(t, 'klaxon_drift_alert', 'stream="sensor_xy",severity="critical"') === '1' ? t : undefined;

@@ -7,17 +7,7 @@ import { ManualClock } from '../../src/stream/clock.js';
 import { Monitor } from '../../src/stream/monitor.js';
 import { createRng } from '../../src/math/rng.js';
 import { killAll, startKlaxon } from '../kafka/helpers.js';
-
-/** Polls `check` every 100 ms until it returns a value, or fails after `timeoutMs`. */
-async function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitForValue } from '../support/wait.js';
 
 const readOr = (file: string): string | undefined => {
   try {
@@ -43,7 +33,7 @@ describe('klaxon run: fits and calibrations in a worker thread', () => {
     };
     writeFileSync(path.join(dir, 'klaxon.json'), JSON.stringify(raw)); // YAML is a superset of JSON
     const k = await startKlaxon(path.join(dir, 'klaxon.json'), { cwd: dir });
-    const kept = await waitFor(() => readOr(path.join(dir, 'state', 'x.reference.json'))?.match(/"null"/) ? readOr(path.join(dir, 'state', 'x.reference.json')) : undefined, 60_000, 'the reference and its null');
+    const kept = await waitForValue(() => readOr(path.join(dir, 'state', 'x.reference.json'))?.match(/"null"/) ? readOr(path.join(dir, 'state', 'x.reference.json')) : undefined, 60_000, 'the reference and its null');
     const logs = k.output.flatMap((l) => {
       try {
         return [JSON.parse(l) as { msg?: string; background?: string; level?: number }];
@@ -68,7 +58,7 @@ describe('klaxon run: fits and calibrations in a worker thread', () => {
     expect(m.backgroundThread).toBe('main');
     m.ingest('file', lines.map((value) => ({ topic: 'records', value })));
     await m.runDue();
-    const mine = await waitFor(() => readOr(path.join(here, 'x.reference.json'))?.match(/"null"/) ? readOr(path.join(here, 'x.reference.json')) : undefined, 60_000, 'the null here');
+    const mine = await waitForValue(() => readOr(path.join(here, 'x.reference.json'))?.match(/"null"/) ? readOr(path.join(here, 'x.reference.json')) : undefined, 60_000, 'the null here');
     await m.stop();
     expect(mine).toBe(kept);
   });

@@ -12,6 +12,7 @@ import { gmmFromJson, gmmToJson, type GmmJson } from '../../src/gmm/json.js';
 import { gaussian } from '../../src/gmm/model.js';
 import { ROOT } from '../support/cli.js';
 import { selfSignedCert } from '../support/tls.js';
+import { waitForValue } from '../support/wait.js';
 
 const TOKEN = 'cli-test-token-0123456789';
 
@@ -45,16 +46,6 @@ function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
   expect(r.stdout).toBe('');
 }
 
-async function waitFor<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function config(dir: string, tls?: { certFile: string; keyFile: string }) {
   return parseConfig({
     source: { type: 'demo', seed: 'cli-operator', rate: 3000, driftAfterSeconds: 3600 },
@@ -74,7 +65,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'klaxon-cli-op-'));
   app = await startApp({ config: config(dir), registry: new Registry(), logger: pino({ level: 'silent' }), env: { KLAXON_API_TOKEN: TOKEN } });
   url = `http://127.0.0.1:${app.httpPort}`;
-  await waitFor(() => (app.monitor.stream('payment_amount')!.ready ? true : undefined), 15_000, 'the stream to be ready');
+  await waitForValue(() => (app.monitor.stream('payment_amount')!.ready ? true : undefined), 15_000, 'the stream to be ready');
 });
 
 afterAll(async () => {
