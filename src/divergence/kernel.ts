@@ -173,8 +173,17 @@ export class StratumKernel {
   pivot: number | null = null;
   /** The stratum's own target. */
   private readonly ownIndex: number;
+  /**
+   * KL, once set: for each of p's targets k, the target of q it is matched with (see
+   * `matchedTerm`); the kernel then also writes the matched term of every point, and
+   * subtracts `matchedShare` (0 or 1) of it from the integrand.
+   */
+  matched: Int32Array | null = null;
+  matchedShare = 0;
   /** Scratch: log w_t + log N_t at the current point. */
   private readonly logTerms: Float64Array;
+  /** Scratch: p's posterior component weights at the current point (`matchedTerm`). */
+  private readonly pWeights: Float64Array;
 
   constructor(tg: Targets, g: Gmm, c: number, integrand: Integrand) {
     this.integrand = integrand;
@@ -219,10 +228,16 @@ export class StratumKernel {
     this.ownIndex = tg.source.findIndex((s) => s.g === g && s.c === c);
     this.own = this.copiesOf(this.ownIndex);
     this.logTerms = new Float64Array(t);
+    this.pWeights = new Float64Array(tg.tp);
     this.diagonal = tg.diagonal;
     this.nf = 0;
     this.W = new Float64Array(0);
     this.rotate(null);
+  }
+
+  /** The stratum's own target (a component of p, for KL). */
+  get ownTarget(): number {
+    return this.ownIndex;
   }
 
   private copiesOf(own: number): Uint8Array {
@@ -359,9 +374,10 @@ export class StratumKernel {
     H: Float64Array,
     plain: Float64Array,
     weight: Float64Array,
+    matchedOut?: Float64Array,
   ): void {
     const { d, t, tp, base } = this.tg;
-    const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms } = this;
+    const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms, pWeights } = this;
     const nc = t + 1;
     // Every m_t of every point first, as one small matrix product straight into H's first t
     // columns: blocked over points and targets it runs ~2.5× faster than a dot product each.
@@ -396,6 +412,11 @@ export class StratumKernel {
       if (integrand === 'kl') {
         fi = logRatio(logTerms, tp, t);
         plain[i] = fi;
+        if (this.matched !== null) {
+          const m = matchedTerm(logTerms, tp, this.matched, pWeights);
+          if (matchedOut) matchedOut[i] = m;
+          fi -= this.matchedShare * m;
+        }
       } else {
         logRatioAndShare(logTerms, tp, t, this.tg.inverseWeight, this.ownIndex, jsTerms);
         const u = jsTerms[0]!;
@@ -476,6 +497,30 @@ function logRatioAndShare(
   const dp = maxP >= maxQ ? 1 : Math.exp(maxP - maxQ);
   const dq = maxQ >= maxP ? 1 : Math.exp(maxQ - maxP);
   out[1] = ((sp * dp + sq * dq) * inverseWeight[own]!) / (ip * dp + iq * dq);
+}
+
+/**
+ * KL's matched term at a point: Σ_k γ_k (v_k − v_π(k)) over p's targets k, γ_k their
+ * posterior weights under p and π(k) the target of q matched with k (`matched`). Its mean
+ * under p is Σ_k w_k E_{N_k}[log w_k N_k − log w_π(k) N_π(k)], in closed form, because
+ * γ_k p = w_k N_k. Where q's components mirror p's (a drifted copy: each matched pair takes
+ * the same share of the point under either mixture), log p − log q minus this term is
+ * nearly zero everywhere, through the overlaps between components too, where the quadratic
+ * controls cannot follow it. v holds log(w_t N_t); `gamma` is scratch (length tp).
+ */
+function matchedTerm(v: Float64Array, tp: number, matched: Int32Array, gamma: Float64Array): number {
+  let max = -Infinity;
+  for (let k = 0; k < tp; k++) if (v[k]! > max) max = v[k]!;
+  let sum = 0;
+  for (let k = 0; k < tp; k++) {
+    const x = v[k]! - max;
+    const e = x > -38 ? Math.exp(x) : 0;
+    gamma[k] = e;
+    sum += e;
+  }
+  let h = 0;
+  for (let k = 0; k < tp; k++) if (gamma[k]! > 0) h += gamma[k]! * (v[k]! - v[matched[k]!]!);
+  return h / sum;
 }
 
 /** Scratch for `logRatioAndShare`: log p − log q, then the share. */
