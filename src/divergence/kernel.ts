@@ -175,14 +175,14 @@ export class StratumKernel {
   private readonly ownIndex: number;
   /**
    * KL, once set: for each of p's targets k, the target of q it is matched with (see
-   * `matchedTerm`); the kernel then also writes the matched term of every point, and
+   * `logRatioAndMatched`); the kernel then also writes the matched term of every point, and
    * subtracts `matchedShare` (0 or 1) of it from the integrand.
    */
   matched: Int32Array | null = null;
   matchedShare = 0;
   /** Scratch: log w_t + log N_t at the current point. */
   private readonly logTerms: Float64Array;
-  /** Scratch: p's posterior component weights at the current point (`matchedTerm`). */
+  /** Scratch: p's posterior component weights at the current point (`logRatioAndMatched`). */
   private readonly pWeights: Float64Array;
 
   constructor(tg: Targets, g: Gmm, c: number, integrand: Integrand) {
@@ -410,12 +410,15 @@ export class StratumKernel {
       }
       let fi: number;
       if (integrand === 'kl') {
-        fi = logRatio(logTerms, tp, t);
-        plain[i] = fi;
-        if (this.matched !== null) {
-          const m = matchedTerm(logTerms, tp, this.matched, pWeights);
-          if (matchedOut) matchedOut[i] = m;
-          fi -= this.matchedShare * m;
+        if (this.matched === null) {
+          fi = logRatio(logTerms, tp, t);
+          plain[i] = fi;
+        } else {
+          logRatioAndMatched(logTerms, tp, t, this.matched, pWeights, klTerms);
+          fi = klTerms[0]!;
+          plain[i] = fi;
+          if (matchedOut) matchedOut[i] = klTerms[1]!;
+          fi -= this.matchedShare * klTerms[1]!;
         }
       } else {
         logRatioAndShare(logTerms, tp, t, this.tg.inverseWeight, this.ownIndex, jsTerms);
@@ -500,28 +503,43 @@ function logRatioAndShare(
 }
 
 /**
- * KL's matched term at a point: Σ_k γ_k (v_k − v_π(k)) over p's targets k, γ_k their
- * posterior weights under p and π(k) the target of q matched with k (`matched`). Its mean
- * under p is Σ_k w_k E_{N_k}[log w_k N_k − log w_π(k) N_π(k)], in closed form, because
- * γ_k p = w_k N_k. Where q's components mirror p's (a drifted copy: each matched pair takes
- * the same share of the point under either mixture), log p − log q minus this term is
- * nearly zero everywhere, through the overlaps between components too, where the quadratic
- * controls cannot follow it. v holds log(w_t N_t); `gamma` is scratch (length tp).
+ * For KL: log p − log q at a point (as `logRatio`, the same number) into out[0], and the
+ * matched term Σ_k γ_k (v_k − v_π(k)) into out[1], over p's targets k, γ_k their posterior
+ * weights under p (from logRatio's own exps) and π(k) the target of q matched with k
+ * (`matched`). Its mean under p is Σ_k w_k E_{N_k}[log w_k N_k − log w_π(k) N_π(k)], in
+ * closed form, because γ_k p = w_k N_k. Where q's components mirror p's (a drifted copy: each
+ * matched pair takes the same share of the point under either mixture), log p − log q minus
+ * this term is nearly zero everywhere, through the overlaps between components too, where the
+ * quadratic controls cannot follow it. v holds log(w_t N_t); `gamma` is scratch (length tp).
  */
-function matchedTerm(v: Float64Array, tp: number, matched: Int32Array, gamma: Float64Array): number {
-  let max = -Infinity;
-  for (let k = 0; k < tp; k++) if (v[k]! > max) max = v[k]!;
-  let sum = 0;
+function logRatioAndMatched(
+  v: Float64Array,
+  tp: number,
+  t: number,
+  matched: Int32Array,
+  gamma: Float64Array,
+  out: Float64Array,
+): void {
+  let maxP = -Infinity;
+  let maxQ = -Infinity;
+  for (let k = 0; k < tp; k++) if (v[k]! > maxP) maxP = v[k]!;
+  for (let k = tp; k < t; k++) if (v[k]! > maxQ) maxQ = v[k]!;
+  let sp = 0;
   for (let k = 0; k < tp; k++) {
-    const x = v[k]! - max;
+    const x = v[k]! - maxP;
     const e = x > -38 ? Math.exp(x) : 0;
     gamma[k] = e;
-    sum += e;
+    sp += e;
   }
+  const sq = shiftedSum(v, tp, t, maxQ);
+  out[0] = maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));
   let h = 0;
   for (let k = 0; k < tp; k++) if (gamma[k]! > 0) h += gamma[k]! * (v[k]! - v[matched[k]!]!);
-  return h / sum;
+  out[1] = h / sp;
 }
+
+/** Scratch for `logRatioAndMatched`: log p − log q, then the matched term. */
+const klTerms = new Float64Array(2);
 
 /** Scratch for `logRatioAndShare`: log p − log q, then the share. */
 const jsTerms = new Float64Array(2);

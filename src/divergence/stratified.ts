@@ -472,7 +472,7 @@ function rotate(s: Stratum, d: number, turn: boolean): void {
 
 /**
  * KL: pairs each component of p with one of q — by smallest Gaussian KL, greedily, each of
- * q's used once while any is free — for the matched term (kernel.ts, `matchedTerm`).
+ * q's used once while any is free — for the matched term (kernel.ts, `logRatioAndMatched`).
  */
 function matchComponents(strata: Stratum[], tg: Targets): void {
   const { tp, t } = tg;
