@@ -469,10 +469,8 @@ function logRatioAndShare(
   own: number,
   out: Float64Array,
 ): void {
-  let maxP = -Infinity;
-  let maxQ = -Infinity;
-  for (let k = 0; k < tp; k++) if (v[k]! > maxP) maxP = v[k]!;
-  for (let k = tp; k < t; k++) if (v[k]! > maxQ) maxQ = v[k]!;
+  const maxP = rangeMax(v, 0, tp);
+  const maxQ = rangeMax(v, tp, t);
   // The sums of `logRatio`, in the same order (so log p − log q is the same number), and
   // beside each the same terms over w_t: the share needs no exp of its own.
   let sp = 0;
@@ -495,7 +493,7 @@ function logRatioAndShare(
       iq += e * inverseWeight[k]!;
     }
   }
-  out[0] = maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));
+  out[0] = shiftedLogRatio(maxP, maxQ, sp, sq);
   // Both mixtures' terms at the larger maximum: Σ w_t N_t and Σ N_t up to the same factor.
   const dp = maxP >= maxQ ? 1 : Math.exp(maxP - maxQ);
   const dq = maxQ >= maxP ? 1 : Math.exp(maxQ - maxP);
@@ -520,10 +518,8 @@ function logRatioAndMatched(
   gamma: Float64Array,
   out: Float64Array,
 ): void {
-  let maxP = -Infinity;
-  let maxQ = -Infinity;
-  for (let k = 0; k < tp; k++) if (v[k]! > maxP) maxP = v[k]!;
-  for (let k = tp; k < t; k++) if (v[k]! > maxQ) maxQ = v[k]!;
+  const maxP = rangeMax(v, 0, tp);
+  const maxQ = rangeMax(v, tp, t);
   let sp = 0;
   for (let k = 0; k < tp; k++) {
     const x = v[k]! - maxP;
@@ -532,7 +528,7 @@ function logRatioAndMatched(
     sp += e;
   }
   const sq = shiftedSum(v, tp, t, maxQ);
-  out[0] = maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));
+  out[0] = shiftedLogRatio(maxP, maxQ, sp, sq);
   let h = 0;
   for (let k = 0; k < tp; k++) if (gamma[k]! > 0) h += gamma[k]! * (v[k]! - v[matched[k]!]!);
   out[1] = h / sp;
@@ -546,8 +542,7 @@ const jsTerms = new Float64Array(2);
 
 /** log Σ_{t∈[from,to)} exp(v_t). */
 function logSumExp(v: Float64Array, from: number, to: number): number {
-  let max = -Infinity;
-  for (let t = from; t < to; t++) if (v[t]! > max) max = v[t]!;
+  const max = rangeMax(v, from, to);
   if (to - from === 1) return max;
   let s = 0;
   for (let t = from; t < to; t++) {
@@ -563,12 +558,24 @@ function logSumExp(v: Float64Array, from: number, to: number): number {
  * of the max-shifted sums instead of one log per sum: the integrand only needs the difference.
  */
 function logRatio(v: Float64Array, tp: number, t: number): number {
-  let maxP = -Infinity;
-  let maxQ = -Infinity;
-  for (let i = 0; i < tp; i++) if (v[i]! > maxP) maxP = v[i]!;
-  for (let i = tp; i < t; i++) if (v[i]! > maxQ) maxQ = v[i]!;
-  const sp = shiftedSum(v, 0, tp, maxP);
-  const sq = shiftedSum(v, tp, t, maxQ);
+  const maxP = rangeMax(v, 0, tp);
+  const maxQ = rangeMax(v, tp, t);
+  return shiftedLogRatio(maxP, maxQ, shiftedSum(v, 0, tp, maxP), shiftedSum(v, tp, t, maxQ));
+}
+
+/** The largest of v[from, to); −Infinity for an empty range. */
+function rangeMax(v: Float64Array, from: number, to: number): number {
+  let max = -Infinity;
+  for (let t = from; t < to; t++) if (v[t]! > max) max = v[t]!;
+  return max;
+}
+
+/**
+ * log p − log q from each mixture's largest term and its max-shifted sum: one log of the
+ * ratio. logRatio, logRatioAndShare and logRatioAndMatched all end here, so the three give
+ * the same number for the same point.
+ */
+function shiftedLogRatio(maxP: number, maxQ: number, sp: number, sq: number): number {
   return maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));
 }
 

@@ -241,7 +241,8 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
         const k = Math.min(CHUNK, need - done);
         for (let r = r0; r < r1; r++) s.streams[r]!.next(k, Z, (r - r0) * k);
         const n = (r1 - r0) * k;
-        s.kernel.evaluate(Z, n, scratch.f, scratch.H, scratch.plain, scratch.weight, scratch.matched);
+        // The matched term per point is only read while the pilot weighs it (absorb).
+        s.kernel.evaluate(Z, n, scratch.f, scratch.H, scratch.plain, scratch.weight, s.inPilot ? scratch.matched : undefined);
         if (s.pilot && s.pilotCount < s.pilot.length / d) {
           const keep = Math.min(n, s.pilot.length / d - s.pilotCount);
           s.pilot.set(Z.subarray(0, keep * d), s.pilotCount * d);
