@@ -423,10 +423,15 @@ export class StratumKernel {
       } else {
         logRatioAndShare(logTerms, tp, t, this.tg.inverseWeight, this.ownIndex, jsTerms);
         const u = jsTerms[0]!;
-        // log r = −softplus(lq − lp), log(1 − r) = −softplus(lp − lq).
-        const logR = -softplus(-u);
-        const log1mR = -softplus(u);
-        fi = Math.LN2 + Math.exp(logR) * logR + Math.exp(log1mR) * log1mR;
+        // r = σ(u): log r = −softplus(−u), log(1 − r) = −softplus(u). Both softpluses, r and
+        // 1 − r come from one exp and one log1p of e^−|u| (four exps and two log1ps before).
+        const e = Math.exp(-Math.abs(u));
+        const l = Math.log1p(e);
+        const small = 1 / (1 + e);
+        const logR = u >= 0 ? -l : u - l;
+        const log1mR = u >= 0 ? -u - l : -l;
+        const r = u >= 0 ? small : e * small;
+        fi = Math.LN2 + r * logR + (1 - r) * log1mR;
         // Shared out around the pivot, so that the handing over itself costs nothing where
         // f sits at its typical value (ln 2 for nearly disjoint mixtures, ~0 for close ones).
         if (this.pivot !== null) fi = this.pivot + (fi - this.pivot) * jsTerms[1]!;
