@@ -68,6 +68,10 @@ function features(Z: Float64Array, zOff: number, d: number, diagonal: boolean, p
 
 /** Feature rows of the current chunk, shared by every kernel (one estimate runs at a time). */
 let phiScratch = new Float64Array(0);
+/** `rotate`'s (B_t Q)ᵀ, and `gradientOuter`'s per-point coefficients and products: scratch likewise. */
+let rotateScratch = new Float64Array(0);
+let coefScratch = new Float64Array(0);
+let productScratch = new Float64Array(0);
 
 /**
  * out[i·stride + t] = c0[t] + W_t·Φ_i for n feature rows Φ (n×nf) and T coefficient rows W
@@ -270,7 +274,9 @@ export class StratumKernel {
     const W = new Float64Array(t * nf);
     this.nf = nf;
     this.W = W;
-    const M = new Float64Array(d * d);
+    // Mt = (B_t Q)ᵀ, kept transposed so that the sums below run along rows.
+    if (rotateScratch.length < d * d) rotateScratch = new Float64Array(d * d);
+    const Mt = rotateScratch;
     for (let ti = 0; ti < t; ti++) {
       const aOff = ti * d;
       const bOff = ti * d * d;
@@ -281,13 +287,13 @@ export class StratumKernel {
           let v = 0;
           if (Q === null) v = j <= a ? B[row + j]! : 0;
           else for (let k = 0; k <= a; k++) v += B[row + k]! * Q[k * d + j]!;
-          M[a * d + j] = scale ? v * scale[j]! : v;
+          Mt[j * d + a] = scale ? v * scale[j]! : v;
         }
       }
       const w = ti * nf;
       for (let j = 0; j < d; j++) {
         let v = 0;
-        for (let a = 0; a < d; a++) v += M[a * d + j]! * A[aOff + a]!;
+        for (let a = 0; a < d; a++) v += Mt[j * d + a]! * A[aOff + a]!;
         W[w + j] = 2 * v;
       }
       // Without Q, column a of M is zero above row a: the products start there.
@@ -295,7 +301,7 @@ export class StratumKernel {
       for (let a = 0; a < d; a++) {
         for (let b = diagonal ? a : 0; b <= a; b++) {
           let v = 0;
-          for (let r = Q === null ? a : 0; r < d; r++) v += M[r * d + a]! * M[r * d + b]!;
+          for (let r = Q === null ? a : 0; r < d; r++) v += Mt[a * d + r]! * Mt[b * d + r]!;
           W[w + k++] = a === b ? v : 2 * v;
         }
       }
@@ -313,7 +319,8 @@ export class StratumKernel {
     const grad = new Float64Array(d);
     if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
     for (let i = 0; i < n; i++) features(U, i * d, d, diagonal, phiScratch, i * nf);
-    const all = new Float64Array(n * t);
+    if (coefScratch.length < n * t + nf * t + nf) coefScratch = new Float64Array(n * t + nf * t + nf);
+    const all = coefScratch.subarray(0, n * t);
     quadraticForms(phiScratch, n, nf, W, t, c0, all, t);
     // all[i, t] becomes coef_t = ∂r/∂m_t at point i.
     for (let i = 0; i < n; i++) {
@@ -334,10 +341,12 @@ export class StratumKernel {
     }
     // ∇r = Σ_t coef_t ∇m_t, and every m_t is linear in the feature coefficients: sum those
     // first (c = Σ_t coef_t W_t, for all points as one product), then differentiate once.
-    const WT = new Float64Array(nf * t);
+    const WT = coefScratch.subarray(n * t, n * t + nf * t);
+    const zero = coefScratch.subarray(n * t + nf * t, n * t + nf * t + nf).fill(0);
     for (let ti = 0; ti < t; ti++) for (let k = 0; k < nf; k++) WT[k * t + ti] = W[ti * nf + k]!;
-    const CW = new Float64Array(n * nf);
-    quadraticForms(all, n, t, WT, nf, new Float64Array(nf), CW, nf);
+    if (productScratch.length < n * nf) productScratch = new Float64Array(n * nf);
+    const CW = productScratch;
+    quadraticForms(all, n, t, WT, nf, zero, CW, nf);
     for (let i = 0; i < n; i++) {
       const cOff = i * nf;
       const uOff = i * d;

@@ -1,6 +1,6 @@
 import type { Gmm } from '../gmm/model.js';
 import { createRng, type Rng, type Seed } from '../math/rng.js';
-import { ScrambledSobol, SOBOL_MAX_DIMENSION } from '../math/sobol.js';
+import { ScrambledSobol, SOBOL_MAX_DIMENSION, sobolStorageWords } from '../math/sobol.js';
 import { symmetricEigen } from '../math/symmetric-eigen.js';
 import { StratumKernel, targets, type Integrand, type Targets } from './kernel.js';
 import { ControlWorkspace, solveControls } from './controls.js';
@@ -197,12 +197,12 @@ class Stratum {
     readonly kernel: StratumKernel,
     readonly t: number,
     replicates: number,
-    makeStream: () => PointStream,
+    makeStreams: (n: number) => PointStream[],
   ) {
     this.sumF = new Float64Array(replicates);
     this.sumH = new Float64Array(replicates * t);
     this.fitted = new Int32Array(replicates);
-    this.streams = Array.from({ length: replicates }, makeStream);
+    this.streams = makeStreams(replicates);
     this.fitLimit = Math.ceil(Math.max(FIT_MIN, FIT_PER_CONTROL * t) / replicates);
     this.beta = new Float64Array(t);
     this.betaOut = new Float64Array(replicates * t);
@@ -448,11 +448,16 @@ interface PointStream {
   restart(): void;
 }
 
-function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): () => PointStream {
+/** A stratum's randomisations, n of them: scrambled Sobol' streams sharing one allocation, or i.i.d. */
+function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): (n: number) => PointStream[] {
   if (points === 'sobol') {
-    return () => {
-      const s = new ScrambledSobol(d, rng);
-      return { next: (n, out, outRow) => s.nextNormals(n, out, outRow), restart: () => s.rerandomise() };
+    return (n) => {
+      const words = sobolStorageWords(d);
+      const storage = new Uint32Array(n * words);
+      return Array.from({ length: n }, (_, r): PointStream => {
+        const s = new ScrambledSobol(d, rng, storage.subarray(r * words, (r + 1) * words));
+        return { next: (k, out, outRow) => s.nextNormals(k, out, outRow), restart: () => s.rerandomise() };
+      });
     };
   }
   const iid: PointStream = {
@@ -461,7 +466,7 @@ function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): () => PointS
     },
     restart() {},
   };
-  return () => iid;
+  return (n) => Array.from({ length: n }, () => iid);
 }
 
 /**
@@ -555,7 +560,7 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
   const turn = points === 'sobol' && d > 1 && !(p.diagonal && q.diagonal);
   const rng = createRng(o.seed);
   const tg: Targets = targets(p, q);
-  const makeStream = makeStreams(d, points, rng);
+  const streams = makeStreams(d, points, rng);
   const R = o.replicates;
   const strata: Stratum[] = [];
   const add = (g: Gmm, side: 'p' | 'q', scale: number, integrand: Integrand): void => {
@@ -563,7 +568,7 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
       const w = g.weights[c]! * scale;
       if (!(w > 0)) continue;
       const kernel = new StratumKernel(tg, g, c, integrand);
-      const s = new Stratum(w, side, kernel, kernel.controls, R, makeStream);
+      const s = new Stratum(w, side, kernel, kernel.controls, R, streams);
       s.pilot = new Float64Array(Math.min(GRADIENT_POINTS, o.pilot * R) * d);
       strata.push(s);
     }

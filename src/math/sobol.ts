@@ -104,6 +104,11 @@ const DIRECTIONS: Uint32Array = (() => {
   return v;
 })();
 
+/** 32-bit words of storage one randomisation in d dimensions uses (see the constructor). */
+export function sobolStorageWords(d: number): number {
+  return 2 * d * BITS;
+}
+
 /** One independent randomisation of the first d coordinates of Sobol's sequence, in Gray-code order. */
 export class ScrambledSobol {
   readonly d: number;
@@ -118,9 +123,15 @@ export class ScrambledSobol {
   private readonly columns: Uint32Array;
   private known = 0;
 
+  /**
+   * `storage` (sobolStorageWords(d) words, contents irrelevant) lets many randomisations share
+   * one allocation: a sampler makes 16 per stratum, and two 1 KB arrays each cost more to
+   * allocate (d = 8) than drawing the whole randomisation.
+   */
   constructor(
     d: number,
     private readonly rng: Rng,
+    storage?: Uint32Array,
   ) {
     if (!Number.isInteger(d) || d < 1 || d > SOBOL_MAX_DIMENSION) {
       throw new RangeError(`Sobol dimension must be an integer in 1…${SOBOL_MAX_DIMENSION}, got ${d}`);
@@ -129,8 +140,11 @@ export class ScrambledSobol {
     this.state = new Uint32Array(d);
     this.shift = new Uint32Array(d);
     this.jitter = new Float64Array(d);
-    this.scrambled = new Uint32Array(d * BITS);
-    this.columns = new Uint32Array(d * BITS);
+    const words = d * BITS;
+    const store = storage ?? new Uint32Array(2 * words);
+    if (store.length < 2 * words) throw new RangeError(`Sobol storage needs ${2 * words} words, got ${store.length}`);
+    this.scrambled = store.subarray(0, words);
+    this.columns = store.subarray(words, 2 * words);
     this.rerandomise();
   }
 

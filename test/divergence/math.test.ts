@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { integrate, type BatchIntegrand } from '../../src/math/gauss-kronrod.js';
 import { normalQuantile } from '../../src/math/normal-quantile.js';
 import { createRng } from '../../src/math/rng.js';
-import { ScrambledSobol, SOBOL_MAX_DIMENSION } from '../../src/math/sobol.js';
+import { ScrambledSobol, SOBOL_MAX_DIMENSION, sobolStorageWords } from '../../src/math/sobol.js';
 import { symmetricEigen } from '../../src/math/symmetric-eigen.js';
 
 /** The numerical building blocks the divergences stand on. */
@@ -91,9 +91,29 @@ describe('ScrambledSobol', () => {
     expect(spread(true)).toBeLessThan(spread(false) / 5);
   });
 
-  it('rejects dimensions it has no direction numbers for', () => {
+  it('rejects dimensions it has no direction numbers for, and storage too small for d', () => {
     expect(() => new ScrambledSobol(SOBOL_MAX_DIMENSION + 1, createRng(1))).toThrow(RangeError);
     expect(() => new ScrambledSobol(0, createRng(1))).toThrow(RangeError);
+    expect(() => new ScrambledSobol(3, createRng(1), new Uint32Array(sobolStorageWords(3) - 1))).toThrow(RangeError);
+  });
+
+  it('gives the same points in shared storage as in its own, whatever the storage held', () => {
+    const d = 5;
+    const words = sobolStorageWords(d);
+    const shared = new Uint32Array(3 * words).fill(0xdeadbeef);
+    const own = [1, 2, 3].map((seed) => new ScrambledSobol(d, createRng(seed)));
+    const pooled = [1, 2, 3].map((seed, r) => new ScrambledSobol(d, createRng(seed), shared.subarray(r * words, (r + 1) * words)));
+    for (let round = 0; round < 2; round++) {
+      own.forEach((s, r) => {
+        const a = new Float64Array(100 * d);
+        const b = new Float64Array(100 * d);
+        s.nextNormals(100, a);
+        pooled[r]!.nextNormals(100, b);
+        expect(b).toEqual(a);
+      });
+      // A fresh randomisation reuses the storage: still the same draws as without sharing.
+      for (const s of [...own, ...pooled]) s.rerandomise();
+    }
   });
 });
 
