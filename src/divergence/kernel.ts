@@ -388,6 +388,9 @@ export class StratumKernel {
     const { d, t, tp, base } = this.tg;
     const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms, pWeights } = this;
     const nc = t + 1;
+    // Per call, not per point: a property load and a string compare in the point loop showed.
+    const isKl = integrand === 'kl';
+    const matched = this.matched;
     // Every m_t of every point first, as one small matrix product straight into H's first t
     // columns: blocked over points and targets it runs ~2.5× faster than a dot product each.
     if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
@@ -411,19 +414,21 @@ export class StratumKernel {
         for (let j = 0; j < d; j++) zz += U[uOff + j]! * U[uOff + j]!;
       }
       const hOff = i * nc;
+      const wi = scale ? Math.exp(logScale - 0.5 * (zz - uu)) : 1;
+      // m_t into the log-densities and, in the same pass, into the weighted centred controls.
       for (let ti = 0; ti < t; ti++) {
         // Copies of the own component must get the very same number (identical mixtures give 0).
         const m = own[ti] ? zz : H[hOff + ti]!;
-        H[hOff + ti] = m;
+        H[hOff + ti] = wi * (m - controlMeans[ti]!);
         logTerms[ti] = base[ti]! - 0.5 * m;
       }
       let fi: number;
-      if (integrand === 'kl') {
-        if (this.matched === null) {
+      if (isKl) {
+        if (matched === null) {
           fi = logRatio(logTerms, tp, t);
           plain[i] = fi;
         } else {
-          logRatioAndMatched(logTerms, tp, t, this.matched, pWeights, klTerms);
+          logRatioAndMatched(logTerms, tp, t, matched, pWeights, klTerms);
           fi = klTerms[0]!;
           plain[i] = fi;
           if (matchedOut) matchedOut[i] = klTerms[1]!;
@@ -446,10 +451,8 @@ export class StratumKernel {
         if (this.pivot !== null) fi = this.pivot + (fi - this.pivot) * jsTerms[1]!;
         plain[i] = Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
       }
-      const wi = scale ? Math.exp(logScale - 0.5 * (zz - uu)) : 1;
       weight[i] = wi;
       f[i] = wi * fi;
-      for (let ti = 0; ti < t; ti++) H[hOff + ti] = wi * (H[hOff + ti]! - controlMeans[ti]!);
       H[hOff + t] = wi - 1;
     }
   }

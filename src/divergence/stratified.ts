@@ -294,18 +294,22 @@ function absorb(s: Stratum, r: number, from: number, k: number, scratch: Scratch
   const fold = s.folds[r % s.folds.length]!;
   const { sh, shh, shf } = fold;
   fold.n += fit;
+  // Running sums in locals, written back once: the same additions in the same order.
+  const { f0, g0 } = s;
   let fr = 0;
+  let sg = s.sg;
+  let sgg = s.sgg;
+  let sfFit = fold.sf;
   for (let i = from; i < from + k; i++) {
-    const gi = plain[i]! - s.g0;
-    s.sg += weight[i]! * gi;
-    s.sgg += weight[i]! * gi * gi;
-    s.sgCount++;
-    const fi = f[i]! - s.f0;
+    const gi = plain[i]! - g0;
+    sg += weight[i]! * gi;
+    sgg += weight[i]! * gi * gi;
+    const fi = f[i]! - f0;
     fr += fi;
     const hOff = i * t;
     for (let a = 0; a < t; a++) sumH[o1 + a] = sumH[o1 + a]! + H[hOff + a]!;
     if (i >= from + fit) continue;
-    fold.sf += fi;
+    sfFit += fi;
     for (let a = 0; a < t; a++) {
       const ha = H[hOff + a]!;
       sh[a] = sh[a]! + ha;
@@ -314,6 +318,10 @@ function absorb(s: Stratum, r: number, from: number, k: number, scratch: Scratch
       for (let b = a; b < t; b++) shh[row + b] = shh[row + b]! + ha * H[hOff + b]!;
     }
   }
+  s.sg = sg;
+  s.sgg = sgg;
+  s.sgCount += k;
+  fold.sf = sfFit;
   s.sumF[r] = s.sumF[r]! + fr;
   s.sf += fr;
 }
