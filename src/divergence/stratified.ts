@@ -236,6 +236,29 @@ interface Scratch {
 }
 
 /**
+ * The per-chunk buffers, kept from one estimate to the next and grown as needed (estimates
+ * run one at a time, as for the kernels' feature rows): ~35 KB an estimate at d = 4 was a
+ * good part of what the collector had to sweep. Every entry is written before it is read.
+ */
+let sharedScratch: Scratch | undefined;
+
+function scratchFor(d: number, controls: number): Scratch {
+  const s = sharedScratch;
+  if (s && s.Z.length >= CHUNK * d && s.H.length >= CHUNK * controls) return s;
+  const D = Math.max(d, s ? s.Z.length / CHUNK : 0);
+  const C = Math.max(controls, s ? s.H.length / CHUNK : 0);
+  sharedScratch = {
+    Z: new Float64Array(CHUNK * D),
+    f: new Float64Array(CHUNK),
+    H: new Float64Array(CHUNK * C),
+    plain: new Float64Array(CHUNK),
+    weight: new Float64Array(CHUNK),
+    matched: new Float64Array(CHUNK),
+  };
+  return sharedScratch;
+}
+
+/**
  * Extends every randomisation of s to `to` points. Small extensions of several randomisations
  * share one kernel call (a round often adds only a few points to each of 16 of them, and a
  * call per randomisation paid its set-up every few points).
@@ -588,14 +611,7 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
     add(p, 'p', 0.5, 'js-p');
     add(q, 'q', 0.5, 'js-q');
   }
-  const scratch: Scratch = {
-    Z: new Float64Array(CHUNK * d),
-    f: new Float64Array(CHUNK),
-    H: new Float64Array(CHUNK * (tg.t + 1)),
-    plain: new Float64Array(CHUNK),
-    weight: new Float64Array(CHUNK),
-    matched: new Float64Array(CHUNK),
-  };
+  const scratch = scratchFor(d, tg.t + 1);
   const start = o.now?.() ?? 0;
   let evaluated = 0;
   const run = (want: number[]): void => {
