@@ -54,6 +54,8 @@ interface PathNode {
   /** The field slot whose path ends here; -1 when none does. */
   slot: number;
   children: PathNode[];
+  /** The children by their key's byte length: most keys in a message are on no path, and most differ in length from every one that is. */
+  byLength: (PathNode[] | undefined)[];
   /** Every child is a canonical array index: an array here can be walked. */
   indexable: boolean;
   /** Every child key is ASCII: a key with other bytes matches none of them. */
@@ -66,7 +68,7 @@ interface PathNode {
 
 function node(segment: string): PathNode {
   const canonical = /^(0|[1-9][0-9]*)$/.test(segment) && Number(segment) <= MAX_INDEX;
-  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], indexable: true, asciiKeys: true, seen: 0, leaf: false };
+  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], byLength: [], indexable: true, asciiKeys: true, seen: 0, leaf: false };
 }
 
 // Every read is bounds-checked by hand (`p < n ? b[p]! : -1`): a typed-array read past the end
@@ -80,6 +82,15 @@ function ws(b: Uint8Array, p: number, n: number): number {
   }
   return p;
 }
+
+/** A key's bytes by class, one table look-up a byte: as is (ASCII, or ≥ 0x80), its closing quote, or a give-up (an escape, a control character). */
+const KEY_ASCII = 0;
+const KEY_HIGH = 1;
+const KEY_END = 2;
+const KEY_GIVE_UP = 3;
+const KEY_BYTE = Uint8Array.from({ length: 256 }, (_, c) =>
+  c === 0x22 ? KEY_END : c === 0x5c || c < 0x20 ? KEY_GIVE_UP : c >= 0x80 ? KEY_HIGH : KEY_ASCII,
+);
 
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
@@ -203,12 +214,13 @@ function skipArray(b: Uint8Array, p: number, n: number, depth: number): number {
 }
 
 /** The child whose key is b[from, to), if any. */
-function child(children: readonly PathNode[], b: Uint8Array, from: number, to: number): PathNode | undefined {
+function child(at: PathNode, b: Uint8Array, from: number, to: number): PathNode | undefined {
   const len = to - from;
-  for (let i = 0; i < children.length; i++) {
-    const c = children[i]!;
+  const candidates = len < at.byLength.length ? at.byLength[len] : undefined;
+  if (candidates === undefined) return undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
     const key = c.key;
-    if (key.length !== len) continue;
     let j = 0;
     while (j < len && key[j] === b[from + j]) j++;
     if (j === len) return c;
@@ -238,6 +250,7 @@ export class FieldScanner {
         if (next === undefined) {
           next = node(segment);
           at.children.push(next);
+          (at.byLength[next.key.length] ??= []).push(next);
           if (next.index < 0) at.indexable = false;
           if (next.key.some((x) => x >= 0x80)) at.asciiKeys = false;
         }
@@ -274,22 +287,24 @@ export class FieldScanner {
       if (p >= n || b[p] !== 0x22) return -1;
       const from = p + 1;
       let q = from;
-      let ascii = true;
-      for (;;) {
-        if (q >= n) return -1;
-        const c = b[q]!;
-        if (c === 0x22) break;
-        if (c === 0x5c || c < 0x20) return -1;
-        if (c >= 0x80) ascii = false;
+      let k = KEY_END;
+      let high = 0;
+      while (q < n && (k = KEY_BYTE[b[q]!]!) <= KEY_HIGH) {
+        high |= k;
         q++;
       }
+      if (k !== KEY_END || q >= n) return -1;
+      const ascii = high === 0;
       if (!ascii && !at.asciiKeys) return -1;
-      const next = ascii ? child(at.children, b, from, q) : undefined;
+      const next = ascii ? child(at, b, from, q) : undefined;
       p = ws(b, q + 1, n);
       if (p >= n || b[p] !== 0x3a) return -1;
       p = ws(b, p + 1, n);
-      if (next === undefined) p = skipValue(b, p, n, depth);
-      else {
+      if (next === undefined) {
+        // Numbers and strings first: skipValue's switch tries them last.
+        const c = p < n ? b[p]! : -1;
+        p = c === 0x22 ? skipString(b, p + 1, n) : c === 0x2d || (c >= 0x30 && c <= 0x39) ? skipNumber(b, p, n) : skipValue(b, p, n, depth);
+      } else {
         if (next.seen === this.scans) return -1; // a duplicate key: JSON.parse keeps the last
         next.seen = this.scans;
         // A number ends most paths: read it here (value() recurses, so V8 cannot inline it).
