@@ -1,4 +1,5 @@
 import type { RejectReason } from './decode.js';
+import { KeyShape } from './json-shape.js';
 
 /**
  * Reads the values at a few dotted paths straight from the bytes of a JSON message, without
@@ -64,11 +65,13 @@ interface PathNode {
   seen: number;
   /** A field ends here and no path goes deeper. */
   leaf: boolean;
+  /** The members this object had in the last message (when it is an object). */
+  shape: KeyShape<PathNode>;
 }
 
 function node(segment: string): PathNode {
   const canonical = /^(0|[1-9][0-9]*)$/.test(segment) && Number(segment) <= MAX_INDEX;
-  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], byLength: [], indexable: true, asciiKeys: true, seen: 0, leaf: false };
+  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], byLength: [], indexable: true, asciiKeys: true, seen: 0, leaf: false, shape: new KeyShape() };
 }
 
 // Every read is bounds-checked by hand (`p < n ? b[p]! : -1`): a typed-array read past the end
@@ -238,6 +241,11 @@ export class FieldScanner {
   readonly codes: Uint8Array;
   private readonly root: PathNode;
   private scans = 0;
+  /** The message's bytes as words (KeyShape.match), through a view of its whole ArrayBuffer: the messages of a Kafka fetch share one. */
+  private words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private wordsOf: ArrayBufferLike = this.words.buffer;
+  /** Where the message starts in `words`. */
+  private base = 0;
 
   constructor(paths: readonly (readonly string[])[]) {
     this.values = new Float64Array(paths.length);
@@ -271,6 +279,11 @@ export class FieldScanner {
     const codes = this.codes;
     for (let i = 0; i < codes.length; i++) codes[i] = MISSING;
     this.scans++;
+    if (b.buffer !== this.wordsOf) {
+      this.wordsOf = b.buffer;
+      this.words = new DataView(b.buffer);
+    }
+    this.base = b.byteOffset;
     const n = b.length;
     let p = ws(b, 0, n);
     if (p >= n || b[p] !== 0x7b) return false;
@@ -283,23 +296,33 @@ export class FieldScanner {
     if (depth > MAX_DEPTH) return -1;
     p = ws(b, p, n);
     if (p < n && b[p] === 0x7d) return p + 1;
-    for (;;) {
+    const shape = at.shape;
+    for (let member = 0; ; member++) {
       if (p >= n || b[p] !== 0x22) return -1;
-      const from = p + 1;
-      let q = from;
-      let k = KEY_END;
-      let high = 0;
-      while (q < n && (k = KEY_BYTE[b[q]!]!) <= KEY_HIGH) {
-        high |= k;
-        q++;
+      let next: PathNode | undefined;
+      const known = member < shape.count ? shape.match(member, this.words, this.base + p, this.base + n) : 0;
+      if (known > 0) {
+        next = shape.meaning(member);
+        p = ws(b, p + known, n);
+      } else {
+        const from = p + 1;
+        let q = from;
+        let k = KEY_END;
+        let high = 0;
+        while (q < n && (k = KEY_BYTE[b[q]!]!) <= KEY_HIGH) {
+          high |= k;
+          q++;
+        }
+        if (k !== KEY_END || q >= n) return -1;
+        const ascii = high === 0;
+        if (!ascii && !at.asciiKeys) return -1;
+        next = ascii ? child(at, b, from, q) : undefined;
+        const colon = ws(b, q + 1, n);
+        if (colon >= n || b[colon] !== 0x3a) return -1;
+        if (colon === q + 1) shape.learn(member, b, from - 1, colon + 1, next);
+        else shape.forget(member);
+        p = ws(b, colon + 1, n);
       }
-      if (k !== KEY_END || q >= n) return -1;
-      const ascii = high === 0;
-      if (!ascii && !at.asciiKeys) return -1;
-      const next = ascii ? child(at, b, from, q) : undefined;
-      p = ws(b, q + 1, n);
-      if (p >= n || b[p] !== 0x3a) return -1;
-      p = ws(b, p + 1, n);
       if (next === undefined) {
         // Numbers and strings first: skipValue's switch tries them last.
         const c = p < n ? b[p]! : -1;
