@@ -5,6 +5,9 @@
  * member with the one at the same place last time, 4 bytes at a time, instead of reading its
  * key a byte at a time and looking it up. Identical bytes mean an identical key, so the
  * outcome is the one reading the key would have had.
+ *
+ * Keys in another order in every message would make the shape miss and be learned again each
+ * time, at a cost: after a miss, learning rests for 1, 3, 7, … up to 63 objects.
  */
 export class KeyShape<T> {
   private bytes = new Uint8Array(64);
@@ -14,6 +17,17 @@ export class KeyShape<T> {
   private readonly meanings: (T | undefined)[] = [];
   /** Members known, from the first. */
   count = 0;
+  private misses = 0;
+  /** Objects still to pass before learning again. */
+  private rest = 0;
+  /** No learning in the object being scanned. */
+  private resting = false;
+
+  /** At the start of an object. */
+  enter(): void {
+    this.resting = this.rest > 0;
+    if (this.resting) this.rest--;
+  }
 
   /**
    * The length of member i's `"key":` (i < count) if the message repeats it at `at`, its bytes
@@ -32,17 +46,21 @@ export class KeyShape<T> {
     return this.meanings[i];
   }
 
+  /** Member i (< count) was not repeated: it and those after it are forgotten, and learning rests. */
+  missed(i: number): void {
+    this.count = i;
+    this.misses = Math.min(this.misses + 1, 6);
+    this.rest = (1 << this.misses) - 1;
+  }
+
   /**
-   * Member i (i ≤ count) is b[from, to), a `"key":` with nothing between its quote and colon,
-   * meaning `meaning`; the members after it are forgotten. One shorter than a word (`"":`) is
-   * not kept, nor any after it.
+   * Member i is b[from, to), a `"key":` with nothing between its quote and colon, meaning
+   * `meaning`: kept when it comes right after the members known (and learning is not resting).
+   * One shorter than a word (`"":`) is not kept, so neither is any after it.
    */
   learn(i: number, b: Uint8Array, from: number, to: number, meaning: T | undefined): void {
     const len = to - from;
-    if (len < 4) {
-      this.count = i;
-      return;
-    }
+    if (i !== this.count || this.resting || len < 4) return;
     const start = this.starts[i]!;
     if (start + len > this.bytes.length) {
       const bigger = new Uint8Array(Math.max(2 * this.bytes.length, start + len));
@@ -50,14 +68,9 @@ export class KeyShape<T> {
       this.bytes = bigger;
       this.words = new DataView(bigger.buffer);
     }
-    this.bytes.set(b.subarray(from, to), start);
+    for (let j = 0; j < len; j++) this.bytes[start + j] = b[from + j]!; // no subarray: learning must not allocate
     this.starts[i + 1] = start + len;
     this.meanings[i] = meaning;
     this.count = i + 1;
-  }
-
-  /** Member i is one that cannot be kept (whitespace before its colon): forgets it and those after. */
-  forget(i: number): void {
-    if (i < this.count) this.count = i;
   }
 }
