@@ -10,6 +10,7 @@ import { createRng } from '../src/math/rng.js';
 import { KafkaSource } from '../src/sources/kafka/consumer.js';
 import { systemClock } from '../src/stream/clock.js';
 import { Monitor } from '../src/stream/monitor.js';
+import type { SourceRecord } from '../src/stream/record.js';
 
 /**
  * End-to-end records/s through klaxon (Kafka source → decode → windows, committing after
@@ -190,9 +191,9 @@ async function bare(kafka: Kafka, topic: string, groupId: string, parse: boolean
   return meter.run();
 }
 
-/** klaxon: the Kafka source into a monitor with three streams, its scheduler running. */
-async function klaxon(brokerList: string[], topic: string, groupId: string): Promise<Run> {
-  const config = parseConfig({
+/** klaxon's configuration in this benchmark: three streams on the topic. */
+function klaxonConfig(brokerList: string[], topic: string, groupId: string): ReturnType<typeof parseConfig> {
+  return parseConfig({
     source: { type: 'kafka', brokers: brokerList, groupId, topics: [topic], fromBeginning: true, checkpointTopic: `${groupId}.checkpoint` },
     defaults: { window: { size: 2000 } },
     streams: [
@@ -201,6 +202,39 @@ async function klaxon(brokerList: string[], topic: string, groupId: string): Pro
       { name: 'xy', topic, fields: ['x', 'y'] },
     ],
   });
+}
+
+/**
+ * klaxon's own per-record work without a broker: `monitor.ingest` of the same records, kept
+ * in one buffer as a fetch response keeps them, a chunk of 2,000 at a time as the source
+ * hands them over. CPU-bound on one thread, so less blurred by other load than the runs.
+ */
+async function ingestInMemory(): Promise<{ nsPerRecord: number; records: number }> {
+  const n = Math.min(RECORDS, 50_000);
+  const texts = values(n);
+  const whole = Buffer.from(texts.join(''));
+  let at = 0;
+  const records: SourceRecord[] = texts.map((text, i) => {
+    const value = whole.subarray(at, (at += Buffer.byteLength(text)));
+    return { topic: 'bench', partition: 0, offset: String(i), value, timestampMs: 1_700_000_000_000 + i };
+  });
+  const chunks = Array.from({ length: Math.ceil(n / 2000) }, (_, i) => records.slice(i * 2000, (i + 1) * 2000));
+  const config = klaxonConfig(['127.0.0.1:9092'], 'bench', 'bench-in-memory');
+  const monitor = new Monitor({ streams: config.streams, stateDir: `${ROOT}/.cache/bench-kafka-state` });
+  await monitor.init();
+  const passes: number[] = [];
+  for (let pass = 0; pass < 6; pass++) {
+    const t0 = process.hrtime.bigint();
+    for (const chunk of chunks) monitor.ingest('kafka', chunk);
+    if (pass > 0) passes.push(Number(process.hrtime.bigint() - t0) / n); // the first warms up
+  }
+  await monitor.stop();
+  return { nsPerRecord: passes.sort((a, b) => a - b)[Math.floor(passes.length / 2)]!, records: n };
+}
+
+/** klaxon: the Kafka source into a monitor with three streams, its scheduler running. */
+async function klaxon(brokerList: string[], topic: string, groupId: string): Promise<Run> {
+  const config = klaxonConfig(brokerList, topic, groupId);
   if (config.source.type !== 'kafka') throw new Error('kafka config expected');
   const monitor = new Monitor({ streams: config.streams, stateDir: `${ROOT}/.cache/bench-kafka-state` });
   await monitor.init();
@@ -286,6 +320,8 @@ export async function benchKafka(log: (line: string) => void): Promise<void> {
     `The monitor's one-time work (3 reference fits, then 3 × 200 bootstrap refits for the calibrated thresholds, ~1.5 s of CPU) runs ${thread}, ` +
       `from the scheduler's 1 s tick: references fitted/calibrated by klaxon's last record, per run: ${ends}.`,
   );
+  const memory = await ingestInMemory();
+  log(`klaxon's ingest of ${fmt(memory.records)} of these records in memory (monitor.ingest, 3 streams, chunks of 2,000, no broker; median of 5 passes): ${fmt(memory.nsPerRecord)} ns a record`);
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { RejectReason } from './decode.js';
+import { KeyShape } from './json-shape.js';
 
 /**
  * Reads the values at a few dotted paths straight from the bytes of a JSON message, without
@@ -54,6 +55,8 @@ interface PathNode {
   /** The field slot whose path ends here; -1 when none does. */
   slot: number;
   children: PathNode[];
+  /** The children by their key's byte length: most keys in a message are on no path, and most differ in length from every one that is. */
+  byLength: (PathNode[] | undefined)[];
   /** Every child is a canonical array index: an array here can be walked. */
   indexable: boolean;
   /** Every child key is ASCII: a key with other bytes matches none of them. */
@@ -62,11 +65,13 @@ interface PathNode {
   seen: number;
   /** A field ends here and no path goes deeper. */
   leaf: boolean;
+  /** The members this object had in the last message (when it is an object). */
+  shape: KeyShape<PathNode>;
 }
 
 function node(segment: string): PathNode {
   const canonical = /^(0|[1-9][0-9]*)$/.test(segment) && Number(segment) <= MAX_INDEX;
-  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], indexable: true, asciiKeys: true, seen: 0, leaf: false };
+  return { key: Buffer.from(segment, 'utf8'), index: canonical ? Number(segment) : -1, slot: -1, children: [], byLength: [], indexable: true, asciiKeys: true, seen: 0, leaf: false, shape: new KeyShape() };
 }
 
 // Every read is bounds-checked by hand (`p < n ? b[p]! : -1`): a typed-array read past the end
@@ -80,6 +85,15 @@ function ws(b: Uint8Array, p: number, n: number): number {
   }
   return p;
 }
+
+/** A key's bytes by class, one table look-up a byte: as is (ASCII, or ≥ 0x80), its closing quote, or a give-up (an escape, a control character). */
+const KEY_ASCII = 0;
+const KEY_HIGH = 1;
+const KEY_END = 2;
+const KEY_GIVE_UP = 3;
+const KEY_BYTE = Uint8Array.from({ length: 256 }, (_, c) =>
+  c === 0x22 ? KEY_END : c === 0x5c || c < 0x20 ? KEY_GIVE_UP : c >= 0x80 ? KEY_HIGH : KEY_ASCII,
+);
 
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
@@ -203,12 +217,13 @@ function skipArray(b: Uint8Array, p: number, n: number, depth: number): number {
 }
 
 /** The child whose key is b[from, to), if any. */
-function child(children: readonly PathNode[], b: Uint8Array, from: number, to: number): PathNode | undefined {
+function child(at: PathNode, b: Uint8Array, from: number, to: number): PathNode | undefined {
   const len = to - from;
-  for (let i = 0; i < children.length; i++) {
-    const c = children[i]!;
+  const candidates = len < at.byLength.length ? at.byLength[len] : undefined;
+  if (candidates === undefined) return undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
     const key = c.key;
-    if (key.length !== len) continue;
     let j = 0;
     while (j < len && key[j] === b[from + j]) j++;
     if (j === len) return c;
@@ -226,6 +241,11 @@ export class FieldScanner {
   readonly codes: Uint8Array;
   private readonly root: PathNode;
   private scans = 0;
+  /** The message's bytes as words (KeyShape.match), through a view of its whole ArrayBuffer: the messages of a Kafka fetch share one. */
+  private words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private wordsOf: ArrayBufferLike = this.words.buffer;
+  /** Where the message starts in `words`; -1 until looked up. */
+  private base = -1;
 
   constructor(paths: readonly (readonly string[])[]) {
     this.values = new Float64Array(paths.length);
@@ -238,6 +258,7 @@ export class FieldScanner {
         if (next === undefined) {
           next = node(segment);
           at.children.push(next);
+          (at.byLength[next.key.length] ??= []).push(next);
           if (next.index < 0) at.indexable = false;
           if (next.key.some((x) => x >= 0x80)) at.asciiKeys = false;
         }
@@ -258,6 +279,7 @@ export class FieldScanner {
     const codes = this.codes;
     for (let i = 0; i < codes.length; i++) codes[i] = MISSING;
     this.scans++;
+    this.base = -1; // looked up at the first member compared (Buffer's buffer and byteOffset cost ~20 ns)
     const n = b.length;
     let p = ws(b, 0, n);
     if (p >= n || b[p] !== 0x7b) return false;
@@ -265,31 +287,56 @@ export class FieldScanner {
     return p >= 0 && ws(b, p, n) === n;
   }
 
+  private viewOf(b: Buffer): void {
+    if (b.buffer !== this.wordsOf) {
+      this.wordsOf = b.buffer;
+      this.words = new DataView(b.buffer);
+    }
+    this.base = b.byteOffset;
+  }
+
   /** From after `{` of an object on a path. */
   private object(at: PathNode, b: Buffer, p: number, n: number, depth: number): number {
     if (depth > MAX_DEPTH) return -1;
     p = ws(b, p, n);
     if (p < n && b[p] === 0x7d) return p + 1;
-    for (;;) {
+    const shape = at.shape;
+    shape.enter();
+    for (let member = 0; ; member++) {
       if (p >= n || b[p] !== 0x22) return -1;
-      const from = p + 1;
-      let q = from;
-      let ascii = true;
-      for (;;) {
-        if (q >= n) return -1;
-        const c = b[q]!;
-        if (c === 0x22) break;
-        if (c === 0x5c || c < 0x20) return -1;
-        if (c >= 0x80) ascii = false;
-        q++;
+      let next: PathNode | undefined;
+      let known = 0;
+      if (member < shape.count) {
+        if (this.base < 0) this.viewOf(b);
+        known = shape.match(member, this.words, this.base + p, this.base + n);
+        if (known === 0) shape.missed(member);
       }
-      if (!ascii && !at.asciiKeys) return -1;
-      const next = ascii ? child(at.children, b, from, q) : undefined;
-      p = ws(b, q + 1, n);
-      if (p >= n || b[p] !== 0x3a) return -1;
-      p = ws(b, p + 1, n);
-      if (next === undefined) p = skipValue(b, p, n, depth);
-      else {
+      if (known > 0) {
+        next = shape.meaning(member);
+        p = ws(b, p + known, n);
+      } else {
+        const from = p + 1;
+        let q = from;
+        let k = KEY_END;
+        let high = 0;
+        while (q < n && (k = KEY_BYTE[b[q]!]!) <= KEY_HIGH) {
+          high |= k;
+          q++;
+        }
+        if (k !== KEY_END || q >= n) return -1;
+        const ascii = high === 0;
+        if (!ascii && !at.asciiKeys) return -1;
+        next = ascii ? child(at, b, from, q) : undefined;
+        const colon = ws(b, q + 1, n);
+        if (colon >= n || b[colon] !== 0x3a) return -1;
+        if (colon === q + 1) shape.learn(member, b, from - 1, colon + 1, next);
+        p = ws(b, colon + 1, n);
+      }
+      if (next === undefined) {
+        // Numbers and strings first: skipValue's switch tries them last.
+        const c = p < n ? b[p]! : -1;
+        p = c === 0x22 ? skipString(b, p + 1, n) : c === 0x2d || (c >= 0x30 && c <= 0x39) ? skipNumber(b, p, n) : skipValue(b, p, n, depth);
+      } else {
         if (next.seen === this.scans) return -1; // a duplicate key: JSON.parse keeps the last
         next.seen = this.scans;
         // A number ends most paths: read it here (value() recurses, so V8 cannot inline it).
@@ -362,36 +409,52 @@ export class FieldScanner {
   /**
    * A JSON number at p, converted as JSON.parse does (correctly rounded). Up to 15 significant
    * digits and a decimal exponent within ±22, mantissa and power of ten are exact doubles, so
-   * one multiplication or division rounds correctly; otherwise Number() of the text.
+   * one multiplication or division rounds correctly; otherwise Number() of the text. The
+   * common short decimal ends here, in a function small enough for V8 to inline into `object`;
+   * an exponent or a long mantissa goes on in `numberTail`.
    */
   private number(slot: number, b: Buffer, p: number, n: number): number {
     const start = p;
     const negative = p < n && b[p] === 0x2d;
     if (negative) p++;
-    // Mantissa digits: the first 9 in an int32 (cheap), any more in a double.
+    // Mantissa digits, counted by position. Below 2^53 (more than 15 digits are not exact anyway)
+    // every step is exact.
     let m = 0;
     let digits = 0;
     let scale = 0;
     let c = p < n ? b[p]! : -1;
     if (c === 0x30) c = ++p < n ? b[p]! : -1;
     else if (c >= 0x31 && c <= 0x39) {
+      const from = p;
       do {
-        m = digits < 9 ? (m * 10 + (c - 0x30)) | 0 : m * 10 + (c - 0x30);
-        digits++;
+        m = m * 10 + (c - 0x30);
         c = ++p < n ? b[p]! : -1;
       } while (c >= 0x30 && c <= 0x39);
+      digits = p - from;
     } else return -1;
     if (c === 0x2e) {
-      c = ++p < n ? b[p]! : -1;
+      const from = ++p;
+      c = p < n ? b[p]! : -1;
       if (c < 0x30 || c > 0x39) return -1;
       do {
-        m = digits < 9 ? (m * 10 + (c - 0x30)) | 0 : m * 10 + (c - 0x30);
-        digits++;
-        scale--;
+        m = m * 10 + (c - 0x30);
         c = ++p < n ? b[p]! : -1;
       } while (c >= 0x30 && c <= 0x39);
+      scale = from - p;
+      digits -= scale;
     }
+    if (c === 0x65 || c === 0x45 || digits > 15) return this.numberTail(slot, b, start, p, n, m, digits, scale, negative);
+    // Here 0 ≥ scale ≥ -digits ≥ -15 and m < 10^15: exact, and finite.
+    const x = scale < 0 ? m / POW10[-scale]! : m;
+    this.codes[slot] = FOUND;
+    this.values[slot] = negative ? -x : x;
+    return p;
+  }
+
+  /** `number` past the mantissa (m, its digit count, its scale), at p: the exponent if any, and the conversion. */
+  private numberTail(slot: number, b: Buffer, start: number, p: number, n: number, m: number, digits: number, scale: number, negative: boolean): number {
     let exact = digits <= 15;
+    let c = p < n ? b[p]! : -1;
     if (c === 0x65 || c === 0x45) {
       c = ++p < n ? b[p]! : -1;
       let sign = 1;

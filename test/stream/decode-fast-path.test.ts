@@ -266,6 +266,64 @@ describe('Decoder fast path (the JSON scanner) against JSON.parse', () => {
     );
   });
 
+  it('reads the keys a message repeats from the last one, and notices every change', () => {
+    const d = pair([
+      { topic: 't', fields: ['amount'] },
+      { topic: 't', fields: ['x', 'y'] },
+      { topic: 't', fields: ['p.q'] },
+    ]);
+    const texts = [
+      '{"id":1,"amount":2.5,"x":1,"y":2,"p":{"q":3}}',
+      '{"id":2,"amount":3.5,"x":-1,"y":-2,"p":{"q":4}}', // the same keys
+      '{"id":3,"amounu":3.5,"x":-1,"y":-2,"p":{"q":4}}', // one byte of a key differs
+      '{"id":4,"y":1,"x":2,"amount":1,"p":{"q":5}}', // the keys reordered
+      '{"id":5,"amount" :1,"x":2,"y":3,"p":{"q":6}}', // a space before a colon
+      '{"id":6,"amount":1,"x":2,"y":3,"p":{"q":7}}',
+      '{"id":7,"amount":1,"amount":2,"x":2,"y":3}', // a duplicate key where the last message had another
+      '{"id":8,"amount":1,"amount":2,"x":2,"y":3}', // the same duplicate, now the shape's
+      '{"id":9,"amount":1,"x":{"y":2},"y":3,"p":{}}', // objects where a number and an object with a key were
+      '{"":1,"amount":1,"x":2,"y":3}', // a key too short to compare by words
+      '{"":1,"amount":2,"x":2,"y":3}',
+      '{"id":10,"amount":"\\u0031","x":2,"y":3}',
+      '{"id":11,"amount":4,"x":2,"y":3,"p":{"q":8}}',
+    ];
+    const fastPath = texts.map((t) => d.check(Buffer.from(t)));
+    expect(fastPath).toEqual([true, true, true, true, true, true, false, false, true, true, true, false, true]);
+  });
+
+  it('never reads a repeated key past the end of its message, whatever follows it in memory', () => {
+    const d = pair([{ topic: 't', fields: ['amount'] }]);
+    const whole = '{"id":1,"amount":2}';
+    expect(d.check(Buffer.from(whole))).toBe(true);
+    // Messages cut short inside `"amount":`, in one buffer with the rest of the key after them.
+    const backing = Buffer.from(whole + whole);
+    for (let end = 1; end < whole.length; end++) d.check(backing.subarray(whole.length, whole.length + end));
+    for (let end = 1; end < whole.length; end++) d.check(backing.subarray(0, end));
+    // And each alone in an ArrayBuffer of its own size, where a read past its end would throw.
+    for (let end = 1; end < whole.length; end++) d.check(Buffer.from(new Uint8Array(backing.subarray(0, end)).buffer));
+  });
+
+  it('agrees on runs of records that mostly repeat their keys (property)', () => {
+    const d = pair();
+    const edit = fc.tuple(fc.constantFrom('delete', 'insert', 'replace', 'truncate', 'none', 'none'), fc.double({ min: 0, max: 1, noNaN: true }), byte);
+    fc.assert(
+      fc.property(record, fc.array(edit, { minLength: 1, maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (text, edits, after) => {
+        // The record, then edits of it one at a time, each in a buffer with other bytes after it.
+        const base = [...Buffer.from(text, 'utf8')];
+        for (const [op, where, x] of edits) {
+          const b = [...base];
+          const i = Math.min(b.length, Math.floor(where * (b.length + 1)));
+          if (op === 'delete') b.splice(i, 1);
+          else if (op === 'insert') b.splice(i, 0, x);
+          else if (op === 'replace') b[i] = x;
+          else if (op === 'truncate') b.length = i;
+          d.check(Buffer.from([...b, ...after]).subarray(0, b.length));
+        }
+      }),
+      { numRuns: 5000, seed: 29 },
+    );
+  });
+
   it('agrees on raw bytes inside strings: ≥ 0x80, valid UTF-8 or not, and control characters (property)', () => {
     const d = pair();
     const raw = fc.uint8Array({ maxLength: 6 }).map((b) => Buffer.from(b.map((x) => (x === 0x22 || x === 0x5c ? x | 0x80 : x))));
