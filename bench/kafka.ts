@@ -107,6 +107,8 @@ interface Span {
   seconds: number;
   cpuSeconds: number;
   records: number;
+  /** The share of the span the main thread's event loop was busy (not waiting on the network). */
+  busy: number;
 }
 
 /**
@@ -116,16 +118,22 @@ interface Span {
  */
 const WARMUP = Math.floor(RECORDS / 5);
 
+interface Mark {
+  wall: number;
+  cpu: number;
+  elu: ReturnType<typeof performance.eventLoopUtilization>;
+}
+
 /** Marks taken as records are read: at the first, at the warm-up's end, at the last. */
 class Meter {
-  private first: { wall: number; cpu: number } | undefined;
-  private warm: { wall: number; cpu: number; seen: number } | undefined;
-  private last = { wall: 0, cpu: 0 };
+  private first: Mark | undefined;
+  private warm: (Mark & { seen: number }) | undefined;
+  private last: Mark = { wall: 0, cpu: 0, elu: performance.eventLoopUtilization() };
   seen = 0;
 
-  private now(): { wall: number; cpu: number } {
+  private now(): Mark {
     const cpu = process.cpuUsage();
-    return { wall: performance.now(), cpu: cpu.user + cpu.system };
+    return { wall: performance.now(), cpu: cpu.user + cpu.system, elu: performance.eventLoopUtilization() };
   }
 
   /** Before handling `n` records. True when this call ended the warm-up. */
@@ -144,10 +152,11 @@ class Meter {
   }
 
   run(extra: Partial<Run> = {}): Run {
-    const span = (from: { wall: number; cpu: number }, records: number): Span => ({
+    const span = (from: Mark, records: number): Span => ({
       seconds: (this.last.wall - from.wall) / 1000,
       cpuSeconds: (this.last.cpu - from.cpu) / 1e6,
       records,
+      busy: performance.eventLoopUtilization(this.last.elu, from.elu).utilization,
     });
     return {
       all: span(this.first!, this.seen),
@@ -281,11 +290,13 @@ export async function benchKafka(log: (line: string) => void): Promise<void> {
     const last = { bare: runs.bare.at(-1)!, parse: runs.parse.at(-1)!, klaxon: runs.klaxon.at(-1)! };
     for (const r of Object.values(last)) if (r.records !== RECORDS) throw new Error(`read ${r.records} of ${RECORDS} records`);
     const rate = (r: Run): string => fmt(r.records / r.all.seconds);
+    const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
     const end = last.klaxon.atEnd!;
     log(
       `round ${round + 1}: bare ${rate(last.bare)}, bare+JSON.parse ${rate(last.parse)}, klaxon ${rate(last.klaxon)} records/s (whole run; ` +
         `${(last.klaxon.records / last.klaxon.all.seconds / (last.bare.records / last.bare.all.seconds)).toFixed(2)}× bare); ` +
-        `by klaxon's last record ${end.fitted} of 3 references fitted, ${end.calibrated} calibrated`,
+        `by klaxon's last record ${end.fitted} of 3 references fitted, ${end.calibrated} calibrated; ` +
+        `main thread busy ${pct(last.bare.all.busy)} (bare), ${pct(last.parse.all.busy)} (+parse), ${pct(last.klaxon.all.busy)} (klaxon)`,
     );
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
