@@ -6,7 +6,7 @@ import { gaussian, type Gmm } from '../gmm/model.js';
  * every component of q, JS is a hair under ln 2 and what is missing sits in the saddles
  * between them: a few standard deviations from both ends, rare under every component of m,
  * so no stratum's points reach it and the error bar cannot know (one Gaussian against eight
- * others 7–13 units away in d = 12: a quarter of the estimates beyond 4 standard errors).
+ * others 7–13 units away in d = 12: a third of the estimates beyond 4 standard errors).
  * A bridge is a Gaussian centred on such a saddle: the normalised √(N_c N_t), whose precision
  * is the average of the two and whose peak is where their product is largest. The sampler
  * adds one stratum per bridge and counts the bridges in the balance heuristic's partition of
