@@ -15,26 +15,31 @@ export type Integrand = 'kl' | 'js-p' | 'js-q';
 
 export interface Targets {
   d: number;
-  /** Components of p with positive weight come first (tp of them), then q's. */
+  /** Components of p with positive weight come first (tp of them), then q's (up to tq). */
   tp: number;
+  tq: number;
+  /** All targets: p's, q's, then JS's bridges (bridges.ts), which only share points out. */
   t: number;
-  /** log w_t + logNorm_t. */
+  /** log w_t + logNorm_t (a bridge's weight is 1). */
   base: Float64Array;
-  /** 1 / w_t. */
+  /** 1 / w_t (1 for a bridge). */
   inverseWeight: Float64Array;
   /** Which mixture and component each target is. */
   source: { g: Gmm; c: number }[];
   diagonal: boolean;
 }
 
-export function targets(p: Gmm, q: Gmm): Targets {
+export function targets(p: Gmm, q: Gmm, bridges: readonly Gmm[] = []): Targets {
   const source: { g: Gmm; c: number }[] = [];
   for (const g of [p, q]) for (let c = 0; c < g.k; c++) if (g.weights[c]! > 0) source.push({ g, c });
   let tp = 0;
   for (let c = 0; c < p.k; c++) if (p.weights[c]! > 0) tp++;
+  const tq = source.length;
+  for (const g of bridges) source.push({ g, c: 0 });
   return {
     d: p.d,
     tp,
+    tq,
     t: source.length,
     base: Float64Array.from(source, ({ g, c }) => g.logWeights[c]! + g.logNorm[c]!),
     inverseWeight: Float64Array.from(source, ({ g, c }) => 1 / g.weights[c]!),
@@ -178,6 +183,12 @@ export class StratumKernel {
   /** The stratum's own target. */
   private readonly ownIndex: number;
   /**
+   * JS: a bridge's stratum (bridges.ts), weighted 1 and integrating (f − pivot)·m/Σ_t N_t
+   * only: the components' strata carry the pivot. Its share factor is ½ instead of 1/w.
+   */
+  readonly bridge: boolean;
+  private readonly ownShare: number;
+  /**
    * KL, once set: for each of p's targets k, the target of q it is matched with (see
    * `logRatioAndMatched`); the kernel then also writes the matched term of every point, and
    * subtracts `matchedShare` (0 or 1) of it from the integrand.
@@ -230,6 +241,8 @@ export class StratumKernel {
     }
     this.controls = t + 1;
     this.ownIndex = tg.source.findIndex((s) => s.g === g && s.c === c);
+    this.bridge = this.ownIndex >= tg.tq;
+    this.ownShare = this.bridge ? 0.5 : tg.inverseWeight[this.ownIndex]!;
     this.own = this.copiesOf(this.ownIndex);
     this.logTerms = new Float64Array(t);
     this.pWeights = new Float64Array(tg.tp);
@@ -314,7 +327,7 @@ export class StratumKernel {
    * directions the remaining variance lives. ∇_u m_t = 2(B_tQ)ᵀ(A_t + B_tQu) = W-derived.
    */
   gradientOuter(U: Float64Array, n: number, beta: Float64Array, G: Float64Array): void {
-    const { d, t, tp, base } = this.tg;
+    const { d, t, tp, tq, base } = this.tg;
     const { c0, W, nf, diagonal } = this;
     const grad = new Float64Array(d);
     if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
@@ -327,7 +340,7 @@ export class StratumKernel {
       const o = i * t;
       for (let ti = 0; ti < t; ti++) this.logTerms[ti] = base[ti]! - 0.5 * all[o + ti]!;
       const lp = logSumExp(this.logTerms, 0, tp);
-      const lq = logSumExp(this.logTerms, tp, t);
+      const lq = logSumExp(this.logTerms, tp, tq);
       // ∂f/∂m_t through log p (t < tp) or log q: −½γ_t and +½γ_t, γ the softmax weights.
       let scale = 1;
       if (this.integrand !== 'kl') {
@@ -335,7 +348,8 @@ export class StratumKernel {
         scale = Math.exp(-softplus(-u) - softplus(u)) * u; // d/du of ln 2 − H_b(σ(u)) = r(1 − r)u
       }
       for (let ti = 0; ti < t; ti++) {
-        const gamma = Math.exp(this.logTerms[ti]! - (ti < tp ? lp : lq));
+        // A bridge moves only the shares, which the directions leave out.
+        const gamma = ti < tq ? Math.exp(this.logTerms[ti]! - (ti < tp ? lp : lq)) : 0;
         all[o + ti] = scale * (ti < tp ? -0.5 : 0.5) * gamma - beta[ti]!;
       }
     }
@@ -385,12 +399,13 @@ export class StratumKernel {
     weight: Float64Array,
     matchedOut?: Float64Array,
   ): void {
-    const { d, t, tp, base } = this.tg;
+    const { d, t, tp, tq, base } = this.tg;
     const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms, pWeights } = this;
     const nc = t + 1;
     // Per call, not per point: a property load and a string compare in the point loop showed.
     const isKl = integrand === 'kl';
     const matched = this.matched;
+    const bridged = t > tq;
     // Every m_t of every point first, as one small matrix product straight into H's first t
     // columns: blocked over points and targets it runs ~2.5× faster than a dot product each.
     if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
@@ -425,17 +440,17 @@ export class StratumKernel {
       let fi: number;
       if (isKl) {
         if (matched === null) {
-          fi = logRatio(logTerms, tp, t);
+          fi = logRatio(logTerms, tp, tq);
           plain[i] = fi;
         } else {
-          logRatioAndMatched(logTerms, tp, t, matched, pWeights, klTerms);
+          logRatioAndMatched(logTerms, tp, tq, matched, pWeights, klTerms);
           fi = klTerms[0]!;
           plain[i] = fi;
           if (matchedOut) matchedOut[i] = klTerms[1]!;
           fi -= this.matchedShare * klTerms[1]!;
         }
       } else {
-        logRatioAndShare(logTerms, tp, t, this.tg.inverseWeight, this.ownIndex, jsTerms);
+        logRatioAndShare(logTerms, tp, tq, t, this.tg.inverseWeight, this.ownShare, jsTerms);
         const u = jsTerms[0]!;
         // r = σ(u): log r = −softplus(−u), log(1 − r) = −softplus(u). Both softpluses, r and
         // 1 − r come from one exp and one log1p of e^−|u| (four exps and two log1ps before).
@@ -448,8 +463,11 @@ export class StratumKernel {
         fi = Math.LN2 + r * logR + (1 - r) * log1mR;
         // Shared out around the pivot, so that the handing over itself costs nothing where
         // f sits at its typical value (ln 2 for nearly disjoint mixtures, ~0 for close ones).
-        if (this.pivot !== null) fi = this.pivot + (fi - this.pivot) * jsTerms[1]!;
-        plain[i] = Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
+        if (this.pivot !== null) fi = (this.bridge ? 0 : this.pivot) + (fi - this.pivot) * jsTerms[1]!;
+        // The seed's integrand, for its standard error. With bridges, each point instead gives
+        // (log r)²·p/ΣN + (log(1 − r))²·q/ΣN, whose strata's means add up to the seed's second
+        // moments E_p[(g_p − ln 2)²] + E_q[(g_q − ln 2)²] (the same partition of unity as the shares).
+        plain[i] = bridged ? logR * logR * jsTerms[2]! + log1mR * log1mR * jsTerms[3]! : Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
       }
       weight[i] = wi;
       f[i] = wi * fi;
@@ -481,13 +499,14 @@ export class StratumKernel {
 function logRatioAndShare(
   v: Float64Array,
   tp: number,
+  tq: number,
   t: number,
   inverseWeight: Float64Array,
-  own: number,
+  ownShare: number,
   out: Float64Array,
 ): void {
   const maxP = rangeMax(v, 0, tp);
-  const maxQ = rangeMax(v, tp, t);
+  const maxQ = rangeMax(v, tp, tq);
   // The sums of `logRatio`, in the same order (so log p − log q is the same number), and
   // beside each the same terms over w_t: the share needs no exp of its own.
   let sp = 0;
@@ -502,7 +521,7 @@ function logRatioAndShare(
   }
   let sq = 0;
   let iq = 0;
-  for (let k = tp; k < t; k++) {
+  for (let k = tp; k < tq; k++) {
     const x = v[k]! - maxQ;
     if (x > -38) {
       const e = Math.exp(x);
@@ -511,10 +530,20 @@ function logRatioAndShare(
     }
   }
   out[0] = shiftedLogRatio(maxP, maxQ, sp, sq);
-  // Both mixtures' terms at the larger maximum: Σ w_t N_t and Σ N_t up to the same factor.
-  const dp = maxP >= maxQ ? 1 : Math.exp(maxP - maxQ);
-  const dq = maxQ >= maxP ? 1 : Math.exp(maxQ - maxP);
-  out[1] = ((sp * dp + sq * dq) * inverseWeight[own]!) / (ip * dp + iq * dq);
+  // Every term at the largest maximum: Σ w_t N_t and Σ N_t up to the same factor. Bridges
+  // (their v is log N_b) count in Σ N_t only.
+  const top = Math.max(maxP, maxQ, rangeMax(v, tq, t));
+  const dp = maxP === top ? 1 : Math.exp(maxP - top);
+  const dq = maxQ === top ? 1 : Math.exp(maxQ - top);
+  let ib = 0;
+  for (let k = tq; k < t; k++) {
+    const x = v[k]! - top;
+    if (x > -38) ib += Math.exp(x);
+  }
+  const all = ip * dp + iq * dq + ib;
+  out[1] = ((sp * dp + sq * dq) * ownShare) / all;
+  out[2] = (sp * dp) / all;
+  out[3] = (sq * dq) / all;
 }
 
 /**
@@ -554,8 +583,8 @@ function logRatioAndMatched(
 /** Scratch for `logRatioAndMatched`: log p − log q, then the matched term. */
 const klTerms = new Float64Array(2);
 
-/** Scratch for `logRatioAndShare`: log p − log q, then the share. */
-const jsTerms = new Float64Array(2);
+/** Scratch for `logRatioAndShare`: log p − log q, the share, then p/Σ_t N_t and q/Σ_t N_t. */
+const jsTerms = new Float64Array(4);
 
 /** log Σ_{t∈[from,to)} exp(v_t). */
 function logSumExp(v: Float64Array, from: number, to: number): number {
