@@ -28,21 +28,23 @@ export interface Bridge {
   mass: number;
 }
 
-/** The components of p and q, one from each, with their Bhattacharyya coefficient. */
-function pairs(p: Gmm, q: Gmm): { c: number; t: number; bc: number }[] {
-  const out: { c: number; t: number; bc: number }[] = [];
+/**
+ * The bridges between p and q when they are nearly disjoint; none otherwise. Mixtures that
+ * overlap usually show it at the first pair or two, so the look stops at the first one that
+ * does: every JS estimate asks.
+ */
+export function bridges(p: Gmm, q: Gmm): Bridge[] {
+  const far: { c: number; t: number; bc: number }[] = [];
   for (let c = 0; c < p.k; c++) {
     if (!(p.weights[c]! > 0)) continue;
-    for (let t = 0; t < q.k; t++) if (q.weights[t]! > 0) out.push({ c, t, bc: bhattacharyya(p, c, q, t) });
+    for (let t = 0; t < q.k; t++) {
+      if (!(q.weights[t]! > 0)) continue;
+      const bc = bhattacharyya(p, c, q, t);
+      if (!(bc < DISJOINT_OVERLAP)) return [];
+      far.push({ c, t, bc });
+    }
   }
-  return out;
-}
-
-/** The bridges between p and q when they are nearly disjoint; none otherwise. */
-export function bridges(p: Gmm, q: Gmm): Bridge[] {
-  const all = pairs(p, q);
-  if (all.length === 0 || all.some((x) => !(x.bc < DISJOINT_OVERLAP))) return [];
-  return all
+  return far
     .map(({ c, t, bc }) => ({ c, t, mass: 0.5 * Math.sqrt(p.weights[c]! * q.weights[t]!) * bc }))
     .filter((x) => x.mass > NEGLIGIBLE_MASS)
     .map(({ c, t, mass }) => ({ gaussian: saddle(p, c, q, t), mass }));
