@@ -406,6 +406,10 @@ export class StratumKernel {
     const isKl = integrand === 'kl';
     const matched = this.matched;
     const bridged = t > tq;
+    const sideP = integrand === 'js-p';
+    const pivot = this.pivot;
+    // A bridge's stratum integrates (f − pivot)·F alone; the components' carry the pivot.
+    const pivotBase = this.bridge ? 0 : pivot;
     // Every m_t of every point first, as one small matrix product straight into H's first t
     // columns: blocked over points and targets it runs ~2.5× faster than a dot product each.
     if (phiScratch.length < n * nf) phiScratch = new Float64Array(n * nf);
@@ -463,11 +467,11 @@ export class StratumKernel {
         fi = Math.LN2 + r * logR + (1 - r) * log1mR;
         // Shared out around the pivot, so that the handing over itself costs nothing where
         // f sits at its typical value (ln 2 for nearly disjoint mixtures, ~0 for close ones).
-        if (this.pivot !== null) fi = (this.bridge ? 0 : this.pivot) + (fi - this.pivot) * jsTerms[1]!;
+        if (pivot !== null) fi = pivotBase! + (fi - pivot) * jsTerms[1]!;
         // The seed's integrand, for its standard error. With bridges, each point instead gives
         // (log r)²·p/ΣN + (log(1 − r))²·q/ΣN, whose strata's means add up to the seed's second
         // moments E_p[(g_p − ln 2)²] + E_q[(g_q − ln 2)²] (the same partition of unity as the shares).
-        plain[i] = bridged ? logR * logR * jsTerms[2]! + log1mR * log1mR * jsTerms[3]! : Math.LN2 + (integrand === 'js-p' ? logR : log1mR);
+        plain[i] = bridged ? logR * logR * jsTerms[2]! + log1mR * log1mR * jsTerms[3]! : Math.LN2 + (sideP ? logR : log1mR);
       }
       weight[i] = wi;
       f[i] = wi * fi;
