@@ -1,4 +1,5 @@
 import type { Gmm } from '../gmm/model.js';
+import type { Arena } from '../math/arena.js';
 
 /**
  * The integrand of the samplers, stratum by stratum. A stratum is one component N(μ_c, L_cL_cᵀ)
@@ -200,14 +201,21 @@ export class StratumKernel {
   /** Scratch: p's posterior component weights at the current point (`logRatioAndMatched`). */
   private readonly pWeights: Float64Array;
 
-  constructor(tg: Targets, g: Gmm, c: number, integrand: Integrand) {
+  /** The kernel's arrays come from `arena`, and live only as long as what it hands out. */
+  constructor(
+    tg: Targets,
+    g: Gmm,
+    c: number,
+    integrand: Integrand,
+    private readonly arena: Arena,
+  ) {
     this.integrand = integrand;
     this.tg = tg;
     const { d, t } = tg;
-    this.A = new Float64Array(t * d);
-    this.B = new Float64Array(t * d * d);
-    this.c0 = new Float64Array(t);
-    this.controlMeans = new Float64Array(t);
+    this.A = arena.float64(t * d);
+    this.B = arena.float64(t * d * d);
+    this.c0 = arena.float64(t);
+    this.controlMeans = arena.float64(t);
     // Plain locals in the loops below: property loads there cost more than the arithmetic.
     const { A, B, c0: c0s, controlMeans } = this;
     const Lc = g.cholesky;
@@ -244,8 +252,8 @@ export class StratumKernel {
     this.bridge = this.ownIndex >= tg.tq;
     this.ownShare = this.bridge ? 0.5 : tg.inverseWeight[this.ownIndex]!;
     this.own = this.copiesOf(this.ownIndex);
-    this.logTerms = new Float64Array(t);
-    this.pWeights = new Float64Array(tg.tp);
+    this.logTerms = arena.float64(t);
+    this.pWeights = arena.float64(tg.tp);
     this.diagonal = tg.diagonal;
     this.nf = 0;
     this.W = new Float64Array(0);
@@ -284,7 +292,7 @@ export class StratumKernel {
     const nf = featureCount(d, this.diagonal);
     const diagonal = this.diagonal;
     const { A, B } = this;
-    const W = new Float64Array(t * nf);
+    const W = this.arena.float64(t * nf);
     this.nf = nf;
     this.W = W;
     // Mt = (B_t Q)ᵀ, kept transposed so that the sums below run along rows.

@@ -1,4 +1,5 @@
 import type { Gmm } from '../gmm/model.js';
+import { Arena } from '../math/arena.js';
 import { createRng, type Rng, type Seed } from '../math/rng.js';
 import { ScrambledSobol, SOBOL_MAX_DIMENSION, sobolStorageWords } from '../math/sobol.js';
 import { symmetricEigen } from '../math/symmetric-eigen.js';
@@ -144,12 +145,32 @@ const DEFENSIVE = 0.2;
 /** Pilot points whose gradients choose a stratum's directions. */
 const GRADIENT_POINTS = 36;
 
+/**
+ * The arrays that live as long as one estimate, from one buffer reset as the next starts
+ * (estimates run one at a time): see Arena.
+ */
+const arena = new Arena();
+
 interface Sums {
   n: number;
   sf: number;
   sh: Float64Array;
   shh: Float64Array;
   shf: Float64Array;
+}
+
+const sums = (t: number): Sums => ({ n: 0, sf: 0, sh: arena.float64(t), shh: arena.float64(t * t), shf: arena.float64(t) });
+
+/**
+ * `summarise`'s scratch: every entry is written before it is read, and strata are summarised
+ * one at a time, so one serves all of an estimate's strata (they share t and R).
+ */
+interface Work {
+  all: Sums;
+  out: Sums;
+  reps: Float64Array;
+  beta: Float64Array;
+  ws: ControlWorkspace;
 }
 
 class Stratum {
@@ -178,8 +199,8 @@ class Stratum {
    * one β from all its points serves every randomisation (R fewer solves).
    */
   inPilot = true;
-  /** Scratch for `summarise`. */
-  readonly work: { all: Sums; out: Sums; reps: Float64Array; beta: Float64Array; ws: ControlWorkspace };
+  /** Scratch for `summarise`, shared by the estimate's strata (see Work). */
+  readonly work: Work;
   /** Mean and the variance of that mean, after control variates. */
   mean = 0;
   variance = 0;
@@ -210,18 +231,18 @@ class Stratum {
     readonly t: number,
     replicates: number,
     makeStreams: (n: number) => PointStream[],
+    work: Work,
   ) {
-    this.sumF = new Float64Array(replicates);
-    this.sumH = new Float64Array(replicates * t);
+    this.sumF = arena.float64(replicates);
+    this.sumH = arena.float64(replicates * t);
     this.allocationWeight = weight;
     this.fitted = new Int32Array(replicates);
     this.streams = makeStreams(replicates);
     this.fitLimit = Math.ceil(Math.max(FIT_MIN, FIT_PER_CONTROL * t) / replicates);
-    this.beta = new Float64Array(t);
-    this.betaOut = new Float64Array(replicates * t);
-    const sums = (): Sums => ({ n: 0, sf: 0, sh: new Float64Array(t), shh: new Float64Array(t * t), shf: new Float64Array(t) });
-    this.folds = Array.from({ length: Math.min(FOLDS, replicates) }, sums);
-    this.work = { all: sums(), out: sums(), reps: new Float64Array(replicates), beta: new Float64Array(t), ws: new ControlWorkspace(t) };
+    this.beta = arena.float64(t);
+    this.betaOut = arena.float64(replicates * t);
+    this.folds = Array.from({ length: Math.min(FOLDS, replicates) }, () => sums(t));
+    this.work = work;
   }
 
   /**
@@ -509,7 +530,7 @@ function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): (n: number) 
   if (points === 'sobol') {
     return (n) => {
       const words = sobolStorageWords(d);
-      const storage = new Uint32Array(n * words);
+      const storage = arena.uint32(n * words);
       return Array.from({ length: n }, (_, r): PointStream => {
         const s = new ScrambledSobol(d, rng, storage.subarray(r * words, (r + 1) * words));
         return { next: (k, out, outRow) => s.nextNormals(k, out, outRow), restart: () => s.rerandomise() };
@@ -611,6 +632,7 @@ function chooseMatched(strata: Stratum[], tg: Targets): { shift: number; spreads
 
 export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: SamplerSettings): DivergenceResult {
   if (o.replicates < 2) throw new DivergenceError('the samplers need at least 2 randomisations for an error bar');
+  arena.reset();
   const d = p.d;
   const points = o.points === 'sobol' && d <= SOBOL_MAX_DIMENSION ? 'sobol' : 'iid';
   const turn = points === 'sobol' && d > 1 && !(p.diagonal && q.diagonal);
@@ -623,14 +645,23 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
   );
   const streams = makeStreams(d, points, rng);
   const R = o.replicates;
+  // Every kernel's controls: m_t − E[m_t] per target, and the importance weight.
+  const controls = tg.t + 1;
+  const work: Work = {
+    all: sums(controls),
+    out: sums(controls),
+    reps: arena.float64(R),
+    beta: arena.float64(controls),
+    ws: new ControlWorkspace(controls),
+  };
   const strata: Stratum[] = [];
   const add = (g: Gmm, side: 'p' | 'q' | 'b', scale: number, integrand: Integrand): void => {
     for (let c = 0; c < g.k; c++) {
       const w = g.weights[c]! * scale;
       if (!(w > 0)) continue;
-      const kernel = new StratumKernel(tg, g, c, integrand);
-      const s = new Stratum(w, side, kernel, kernel.controls, R, streams);
-      s.pilot = new Float64Array(Math.min(GRADIENT_POINTS, o.pilot * R) * d);
+      const kernel = new StratumKernel(tg, g, c, integrand, arena);
+      const s = new Stratum(w, side, kernel, kernel.controls, R, streams, work);
+      s.pilot = arena.float64(Math.min(GRADIENT_POINTS, o.pilot * R) * d);
       strata.push(s);
     }
   };
@@ -649,7 +680,7 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
     }
     if (spans.length > 0) for (const s of strata) s.kernel.pivot = Math.LN2;
   }
-  const scratch = scratchFor(d, tg.t + 1);
+  const scratch = scratchFor(d, controls);
   const start = o.now?.() ?? 0;
   let evaluated = 0;
   const run = (want: number[]): void => {
