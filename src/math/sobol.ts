@@ -1,4 +1,4 @@
-import { normalQuantile } from './normal-quantile.js';
+import { normalQuantiles } from './normal-quantile.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -213,9 +213,10 @@ export class ScrambledSobol {
         let u = (((state[j]! ^ shift[j]!) >>> 0) + jitter[j]!) * TWO_POW_M32;
         if (u < U_MIN) u = U_MIN;
         else if (u > U_MAX) u = U_MAX;
-        out[row + j] = normal ? normalQuantile(u) : u;
+        out[row + j] = u;
       }
     }
+    if (normal) normalQuantiles(out, outRow * d, (outRow + n) * d);
     this.count = end;
   }
 }
