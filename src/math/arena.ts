@@ -1,9 +1,8 @@
 /**
  * Arrays handed out as views of one buffer that is kept from one use to the next. A typed
  * array of more than 64 bytes gets a backing store of its own: ~0.3 µs to allocate on Node 20
- * (a view costs ~0.03 µs), more again for the collector to sweep, and a 16 KB one ~5 µs for
- * the zeroing alone. A sampler estimate at d = 4 made ~300 such arrays, a third of its fixed
- * cost.
+ * (a view costs ~0.03 µs), and more again for the collector to sweep. A sampler estimate at
+ * d = 4 made ~300 such arrays.
  */
 export class Arena {
   private store = new Float64Array(0);
@@ -17,12 +16,6 @@ export class Arena {
   /** n zeros. */
   float64(n: number): Float64Array {
     return this.take(n).fill(0);
-  }
-
-  /** n words, not cleared: for storage whose contents the user never reads before writing. */
-  uint32(n: number): Uint32Array {
-    const a = this.take(Math.ceil(n / 2));
-    return new Uint32Array(a.buffer, a.byteOffset, n);
   }
 
   private take(n: number): Float64Array {

@@ -130,7 +130,7 @@ export class ScrambledSobol {
    */
   constructor(
     d: number,
-    private readonly rng: Rng,
+    private rng: Rng,
     storage?: Uint32Array,
   ) {
     if (!Number.isInteger(d) || d < 1 || d > SOBOL_MAX_DIMENSION) {
@@ -163,6 +163,15 @@ export class ScrambledSobol {
       // Below the 32 digits the net fixes, a uniform offset makes each point exactly uniform.
       this.jitter[j] = rng.uniform();
     }
+  }
+
+  /**
+   * Continues from the first point exactly as a new instance on `rng` would: lets a sampler
+   * keep its randomisations from one estimate to the next.
+   */
+  reseed(rng: Rng): void {
+    this.rng = rng;
+    this.rerandomise();
   }
 
   /** Makes direction numbers 1…k available; v_k only has digits 1…k, so M·v_k needs k columns. */

@@ -115,6 +115,19 @@ describe('ScrambledSobol', () => {
       for (const s of [...own, ...pooled]) s.rerandomise();
     }
   });
+
+  it('reseeded, continues exactly as a new instance on the new rng', () => {
+    const d = 6;
+    const used = new ScrambledSobol(d, createRng(1));
+    used.nextNormals(300, new Float64Array(300 * d));
+    used.reseed(createRng(2));
+    const fresh = new ScrambledSobol(d, createRng(2));
+    const a = new Float64Array(500 * d);
+    const b = new Float64Array(500 * d);
+    fresh.nextNormals(500, a);
+    used.nextNormals(500, b);
+    expect(b).toEqual(a);
+  });
 });
 
 describe('integrate (Gauss–Kronrod 7/15)', () => {
