@@ -529,25 +529,24 @@ interface PointStream {
 }
 
 /**
- * Sobol' randomisations kept from one estimate to the next and reseeded, all of one dimension
- * (`taken` of them in use this estimate): a JS estimate on 4d-different-k takes 128, and
- * constructing them (with their storage and wrappers) was ~2.5% of its time.
+ * Sobol' randomisations kept from one estimate to the next and reseeded, per dimension: a JS
+ * estimate on 4d-different-k takes 128, and constructing them (with their storage and
+ * wrappers) was ~2.5% of its time.
  */
-const sobolPool = { streams: [] as ScrambledSobol[], taken: 0 };
+const sobolPools = new Map<number, ScrambledSobol[]>();
 
 /** A stratum's randomisations, n of them: scrambled Sobol' streams from the pool, or i.i.d. */
 function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): (n: number) => PointStream[] {
   if (points === 'sobol') {
-    const pool = sobolPool;
-    if (pool.streams[0]?.d !== d) pool.streams = [];
-    pool.taken = 0;
+    let pool = sobolPools.get(d);
+    if (!pool) sobolPools.set(d, (pool = []));
+    let taken = 0;
     return (n) => {
       const out: PointStream[] = [];
-      for (let r = 0; r < n; r++) {
-        const s = pool.streams[pool.taken];
-        if (s) s.reseed(rng);
-        else pool.streams.push(new ScrambledSobol(d, rng));
-        out.push(pool.streams[pool.taken++]!);
+      for (let r = 0; r < n; r++, taken++) {
+        if (taken < pool.length) pool[taken]!.reseed(rng);
+        else pool.push(new ScrambledSobol(d, rng));
+        out.push(pool[taken]!);
       }
       return out;
     };
