@@ -201,7 +201,7 @@ export class StratumKernel {
   /** Scratch: p's posterior component weights at the current point (`logRatioAndMatched`). */
   private readonly pWeights: Float64Array;
 
-  /** The kernel's arrays come from `arena`, and live only as long as what it hands out. */
+  /** The kernel's arrays come from `arena`: it serves until the arena is next reset. */
   constructor(
     tg: Targets,
     g: Gmm,
