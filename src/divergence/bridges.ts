@@ -12,11 +12,13 @@ import { gaussian, type Gmm } from '../gmm/model.js';
  * adds one stratum per bridge and counts the bridges in the balance heuristic's partition of
  * unity, so the saddle is sampled where it is, and no stratum sees it as a rare event.
  *
- * The same holds when the components that do meet are twins, a component kept unchanged
- * from p to q: f is ~0 over a twin, ~ln 2 over a lone component, and the strata's spread
- * comes from nothing but the saddles they miss. Keeping one mode and moving another 10 units
- * away (d = 8) gave JS = ln 2 / 2 − 1.8e-7 with standard errors of 4e-10: 32 of 60 estimates
- * beyond 4 of them. Twins get no bridge (m covers them); the far pairs do.
+ * The same holds when the components that do meet are twins, a component kept from p to q:
+ * f is then nearly constant over each component (~0 over a twin of the same weight, ~ln 2
+ * over a component without a twin), and the strata's spread comes from nothing but the
+ * saddles they miss. Keeping one mode and moving another 10 units away (d = 8) gave
+ * JS = ln 2 / 2 − 1.8e-7 with standard errors of 4e-10: 32 of 60 estimates beyond 4 of them;
+ * two modes 10 units apart whose weights went from ½, ½ to 0.7, 0.3: 17 of 40. Twins get no
+ * bridge (m covers them); the far pairs do.
  */
 
 /**
@@ -42,16 +44,16 @@ export interface Bridge {
 }
 
 /**
- * How the components of two nearly disjoint mixtures meet, or undefined when some pair
- * overlaps without being twins. `lone`: per component of p, then of q (positive weights
- * only, in order), whether it has no twin on the other side. Mixtures that overlap usually
- * show it at the first pair or two, so the look stops at the first one that does: every JS
- * estimate asks.
+ * The bridges between p and q when they are nearly disjoint, twins aside; none otherwise.
+ * Mixtures that overlap usually show it at the first pair or two, so the look stops at the
+ * first one that does: every JS estimate asks. Identical mixtures (every component the twin
+ * of one with the same weight) get none: JS is 0 there, and exactly so.
  */
-export function disjointParts(p: Gmm, q: Gmm): { far: { c: number; t: number; bc: number }[]; lone: boolean[] } | undefined {
+export function bridges(p: Gmm, q: Gmm): Bridge[] {
   const far: { c: number; t: number; bc: number }[] = [];
   const twinP = new Uint8Array(p.k);
   const twinQ = new Uint8Array(q.k);
+  let alike = true;
   for (let c = 0; c < p.k; c++) {
     if (!(p.weights[c]! > 0)) continue;
     for (let t = 0; t < q.k; t++) {
@@ -60,28 +62,14 @@ export function disjointParts(p: Gmm, q: Gmm): { far: { c: number; t: number; bc
       if (bc > TWIN_OVERLAP) {
         twinP[c] = 1;
         twinQ[t] = 1;
+        if (p.weights[c] !== q.weights[t]) alike = false;
       } else if (bc < DISJOINT_OVERLAP) far.push({ c, t, bc });
-      else return undefined;
+      else return [];
     }
   }
-  const lone: boolean[] = [];
-  for (const [g, twin] of [
-    [p, twinP],
-    [q, twinQ],
-  ] as const) {
-    for (let c = 0; c < g.k; c++) if (g.weights[c]! > 0) lone.push(!twin[c]);
-  }
-  return { far, lone };
-}
-
-/**
- * The bridges between p and q when they are nearly disjoint, twins aside; none otherwise,
- * and none when every component has a twin (identical mixtures: JS is 0, and exactly so).
- */
-export function bridges(p: Gmm, q: Gmm): Bridge[] {
-  const parts = disjointParts(p, q);
-  if (!parts || !parts.lone.some(Boolean)) return [];
-  return parts.far
+  const twinned = (g: Gmm, twin: Uint8Array): boolean => Array.from(g.weights).every((w, c) => !(w > 0) || twin[c] === 1);
+  if (alike && twinned(p, twinP) && twinned(q, twinQ)) return [];
+  return far
     .map(({ c, t, bc }) => ({ c, t, mass: 0.5 * Math.sqrt(p.weights[c]! * q.weights[t]!) * bc }))
     .filter((x) => x.mass > NEGLIGIBLE_MASS)
     .map(({ c, t, mass }) => ({ gaussian: saddle(p, c, q, t), mass }));
