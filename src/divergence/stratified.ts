@@ -197,6 +197,12 @@ class Stratum {
   sgg = 0;
   /** Points behind sg and sgg: pilot included, as `restart` keeps them. */
   sgCount = 0;
+  /**
+   * JS with bridges: running sums of the point's shares of E_p[log r] and E_q[log(1 − r)],
+   * the seed's first moments about ln 2 (its second moments are what sg sums then).
+   */
+  sa = 0;
+  sb = 0;
   rawMean = 0;
   rawVariance = 0;
   readonly streams: PointStream[];
@@ -254,6 +260,8 @@ interface Scratch {
   weight: Float64Array;
   /** KL's matched term of each point, while the pilot weighs it (`chooseMatched`). */
   matched: Float64Array;
+  /** JS with bridges: each point's shares of the seed's first moments, two a point (kernel.ts, evaluate). */
+  firsts: Float64Array;
 }
 
 /**
@@ -275,6 +283,7 @@ function scratchFor(d: number, controls: number): Scratch {
     plain: new Float64Array(CHUNK),
     weight: new Float64Array(CHUNK),
     matched: new Float64Array(CHUNK),
+    firsts: new Float64Array(2 * CHUNK),
   };
   return sharedScratch;
 }
@@ -297,7 +306,7 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
         for (let r = r0; r < r1; r++) s.streams[r]!.next(k, Z, (r - r0) * k);
         const n = (r1 - r0) * k;
         // The matched term per point is only read while the pilot weighs it (absorb).
-        s.kernel.evaluate(Z, n, scratch.f, scratch.H, scratch.plain, scratch.weight, s.inPilot ? scratch.matched : undefined);
+        s.kernel.evaluate(Z, n, scratch.f, scratch.H, scratch.plain, scratch.weight, s.inPilot ? scratch.matched : undefined, scratch.firsts);
         if (s.pilot && s.pilotCount < s.pilot.length / d) {
           const keep = Math.min(n, s.pilot.length / d - s.pilotCount);
           s.pilot.set(Z.subarray(0, keep * d), s.pilotCount * d);
@@ -365,6 +374,13 @@ function absorb(s: Stratum, r: number, from: number, k: number, scratch: Scratch
   s.sg = sg;
   s.sgg = sgg;
   s.sgCount += k;
+  if (s.kernel.bridged) {
+    const { firsts } = scratch;
+    for (let i = from; i < from + k; i++) {
+      s.sa += weight[i]! * firsts[2 * i]!;
+      s.sb += weight[i]! * firsts[2 * i + 1]!;
+    }
+  }
   fold.sf = sfFit;
   s.sumF[r] = s.sumF[r]! + fr;
   s.sf += fr;
@@ -460,12 +476,21 @@ function totals(strata: Stratum[], shift = 0): Totals {
     value += s.weight * s.mean;
     variance += s.weight * s.weight * s.variance;
   }
-  // JS with bridges: each stratum's seed integrand is its share of the seed's second moments
-  // (kernel.ts, evaluate), the strata unweighted as in the balance heuristic; JS ≈ ln 2 there,
-  // so the moments about ln 2 are the variances to well within what a target needs.
+  // JS with bridges: each stratum's seed integrands are its shares of the seed's moments about
+  // ln 2 (kernel.ts, evaluate), the strata unweighted as in the balance heuristic. Taking the
+  // second moments for variances was near enough for nearly disjoint pairs (JS ≈ ln 2), not
+  // with twins: two modes whose weights changed have JS ≈ 0.02, and E_p[(log r)²] came out
+  // ~12 times Var_p[log r].
   if (strata.some((s) => s.side === 'b')) {
-    const moments = strata.reduce((sum, s) => sum + s.rawMean, 0);
-    return { value, variance, seedStderr: Math.sqrt((0.25 * moments) / SEED_SAMPLES) };
+    let moments = 0;
+    let a = 0;
+    let b = 0;
+    for (const s of strata) {
+      moments += s.rawMean;
+      a += s.sa / s.sgCount;
+      b += s.sb / s.sgCount;
+    }
+    return { value, variance, seedStderr: Math.sqrt(Math.max(0, 0.25 * (moments - a * a - b * b)) / SEED_SAMPLES) };
   }
   const plain = { p: { w: 0, m: 0, v: 0 }, q: { w: 0, m: 0, v: 0 } };
   for (const s of strata) {
