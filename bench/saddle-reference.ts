@@ -1,18 +1,22 @@
 import { bridges } from '../src/divergence/bridges.js';
 import { logDensity } from '../src/gmm/logpdf.js';
-import type { Gmm } from '../src/gmm/model.js';
+import { gaussian, type Gmm } from '../src/gmm/model.js';
 import { sampleComponent } from '../src/gmm/sample.js';
 import { createRng } from '../src/math/rng.js';
 
 /**
- * A reference for JS between nearly disjoint mixtures, where plain Monte Carlo cannot be
- * one: what is missing from ln 2 sits in saddles between components that 10^6 draws from p
- * and q never reach (on the audit's near-singular pair at d = 4 it reads ln 2 − 2e-11 ± 2e-11;
- * the deficit is 1.59e-8). Plain importance sampling, i.i.d., from the defensive mixture
- * g = ½ m + ½ (the bridges, alike), m = ½(p + q): ln 2 − JS = E_g[(ln 2 − f)·m/g], with
- * f = ln 2 + r log r + (1 − r) log(1 − r). Unbiased whatever the bridges are (g ≥ m/2), and
- * none of the sampler's machinery (strata, quasi-random points, controls, shares). Undefined
- * when the pair has no bridges.
+ * A reference for JS between mixtures that get bridges (nearly disjoint, twins aside), where
+ * plain Monte Carlo cannot be one: what is missing sits in saddles between components that
+ * 10^6 draws from p and q never reach (on the audit's near-singular pair at d = 4 it reads
+ * ln 2 − 2e-11 ± 2e-11; the deficit is 1.59e-8). Plain importance sampling, i.i.d., from the
+ * defensive mixture g = ½ m + ½ (the bridges, alike), m = ½(p + q), with none of the sampler's
+ * machinery (strata, quasi-random points, controls, shares).
+ *
+ * f = ln 2 + r log r + (1 − r) log(1 − r) is nearly constant over each component of m there
+ * (~ln 2 over one without a twin, the same small number all over a twin), so it is sampled
+ * against h = Σ_j γ_j f(μ_j), γ_j = ½w_j N_j / m the components' shares of m, whose mean is
+ * known: JS = Σ_j ½w_j f(μ_j) + E_g[(f − h)·m/g]. Unbiased whatever the bridges are (g ≥ m/2).
+ * Undefined when the pair has no bridges.
  */
 export function saddleReference(p: Gmm, q: Gmm, draws: number, seed: string): { value: number; stderr: number } | undefined {
   const spans = bridges(p, q).map((b) => b.gaussian);
@@ -34,6 +38,18 @@ export function saddleReference(p: Gmm, q: Gmm, draws: number, seed: string): { 
   const lp = logDensity(p, X, draws);
   const lq = logDensity(q, X, draws);
   const lb = spans.map((b) => logDensity(b, X, draws));
+  // m's components: log(½w_j N_j) at every draw, and f at each one's mean.
+  const parts: { log: Float64Array; f: number; weight: number }[] = [];
+  for (const g of [p, q]) {
+    for (let c = 0; c < g.k; c++) {
+      if (!(g.weights[c]! > 0)) continue;
+      const mean = g.means.subarray(c * d, (c + 1) * d);
+      const one = gaussian(mean, g.covariances.subarray(c * d * d, (c + 1) * d * d));
+      const half = Math.log(0.5 * g.weights[c]!);
+      const f = integrand(logDensity(p, mean, 1)[0]! - logDensity(q, mean, 1)[0]!);
+      parts.push({ log: logDensity(one, X, draws).map((l) => l + half), f, weight: 0.5 * g.weights[c]! });
+    }
+  }
   let s = 0;
   let s2 = 0;
   for (let i = 0; i < draws; i++) {
@@ -42,18 +58,24 @@ export function saddleReference(p: Gmm, q: Gmm, draws: number, seed: string): { 
     let spanSum = 0;
     for (const l of lb) spanSum += Math.exp(l[i]! - top);
     const g = 0.5 * m + (0.5 * spanSum) / spans.length;
-    const u = lp[i]! - lq[i]!;
-    // f from log r = −softplus(−u) and log(1 − r) = −softplus(u).
-    const e = Math.exp(-Math.abs(u));
-    const l = Math.log1p(e);
-    const logR = u >= 0 ? -l : u - l;
-    const log1mR = u >= 0 ? -u - l : -l;
-    const r = u >= 0 ? 1 / (1 + e) : e / (1 + e);
-    const deficit = -(r * logR + (1 - r) * log1mR);
-    const v = g > 0 ? (deficit * m) / g : 0;
+    // h·m = Σ_j ½w_j N_j f(μ_j), at the same scale as m.
+    let hm = 0;
+    for (const part of parts) hm += Math.exp(part.log[i]! - top) * part.f;
+    const v = g > 0 ? (integrand(lp[i]! - lq[i]!) * m - hm) / g : 0;
     s += v;
     s2 += v * v;
   }
   const mean = s / draws;
-  return { value: Math.LN2 - mean, stderr: Math.sqrt(Math.max(0, s2 / draws - mean * mean) / draws) };
+  const base = parts.reduce((sum, part) => sum + part.weight * part.f, 0);
+  return { value: base + mean, stderr: Math.sqrt(Math.max(0, s2 / draws - mean * mean) / draws) };
+}
+
+/** f = ln 2 + r log r + (1 − r) log(1 − r) from u = log p − log q: log r = −softplus(−u), log(1 − r) = −softplus(u). */
+function integrand(u: number): number {
+  const e = Math.exp(-Math.abs(u));
+  const l = Math.log1p(e);
+  const logR = u >= 0 ? -l : u - l;
+  const log1mR = u >= 0 ? -u - l : -l;
+  const r = u >= 0 ? 1 / (1 + e) : e / (1 + e);
+  return Math.LN2 + r * logR + (1 - r) * log1mR;
 }

@@ -188,6 +188,8 @@ export class StratumKernel {
    * only: the components' strata carry the pivot. Its share factor is ½ instead of 1/w.
    */
   readonly bridge: boolean;
+  /** Whether the pair has bridges at all (every stratum then shares points out, and writes `firsts`). */
+  readonly bridged: boolean;
   private readonly ownShare: number;
   /**
    * KL, once set: for each of p's targets k, the target of q it is matched with (see
@@ -250,6 +252,7 @@ export class StratumKernel {
     this.controls = t + 1;
     this.ownIndex = tg.source.findIndex((s) => s.g === g && s.c === c);
     this.bridge = this.ownIndex >= tg.tq;
+    this.bridged = t > tg.tq;
     this.ownShare = this.bridge ? 0.5 : tg.inverseWeight[this.ownIndex]!;
     this.own = this.copiesOf(this.ownIndex);
     this.logTerms = arena.float64(t);
@@ -392,7 +395,8 @@ export class StratumKernel {
    * stratum and w = φ(z)/φ_λ(z) its importance weight (1 without widening). Writes f (n) the
    * weighted integrand w·f(z), H (n × controls) the weighted controls w·(m_t − E[m_t]) and
    * w − 1 (all mean zero under the sampling density), and `plain` the seed's integrand with
-   * `weight` its weight, for the seed comparison.
+   * `weight` its weight, for the seed comparison; with bridges, `firsts` two more numbers a point
+   * (see below).
    *
    * KL: f = log p − log q. JS, under either half of m = ½(p + q): with r = p/(p + q),
    * f = ln 2 + r log r + (1 − r) log(1 − r), bounded in [0, ln 2] — smoother than the seed's
@@ -406,6 +410,7 @@ export class StratumKernel {
     plain: Float64Array,
     weight: Float64Array,
     matchedOut?: Float64Array,
+    firsts?: Float64Array,
   ): void {
     const { d, t, tp, tq, base } = this.tg;
     const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms, pWeights } = this;
@@ -413,7 +418,7 @@ export class StratumKernel {
     // Per call, not per point: a property load and a string compare in the point loop showed.
     const isKl = integrand === 'kl';
     const matched = this.matched;
-    const bridged = t > tq;
+    const bridged = this.bridged;
     const sideP = integrand === 'js-p';
     const pivot = this.pivot;
     // A bridge's stratum integrates (f − pivot)·F alone; the components' carry the pivot.
@@ -478,8 +483,13 @@ export class StratumKernel {
         if (pivot !== null) fi = pivotBase! + (fi - pivot) * jsTerms[1]!;
         // The seed's integrand, for its standard error. With bridges, each point instead gives
         // (log r)²·p/ΣN + (log(1 − r))²·q/ΣN, whose strata's means add up to the seed's second
-        // moments E_p[(g_p − ln 2)²] + E_q[(g_q − ln 2)²] (the same partition of unity as the shares).
-        plain[i] = bridged ? logR * logR * jsTerms[2]! + log1mR * log1mR * jsTerms[3]! : Math.LN2 + (sideP ? logR : log1mR);
+        // moments E_p[(g_p − ln 2)²] + E_q[(g_q − ln 2)²] (the same partition of unity as the
+        // shares), and into `firsts` log r·p/ΣN and log(1 − r)·q/ΣN, for the first moments.
+        if (bridged) {
+          plain[i] = logR * logR * jsTerms[2]! + log1mR * log1mR * jsTerms[3]!;
+          firsts![2 * i] = logR * jsTerms[2]!;
+          firsts![2 * i + 1] = log1mR * jsTerms[3]!;
+        } else plain[i] = Math.LN2 + (sideP ? logR : log1mR);
       }
       weight[i] = wi;
       f[i] = wi * fi;

@@ -38,4 +38,25 @@ describe('bridges between nearly disjoint mixtures', () => {
     expect(found.length).toBeLessThanOrEqual(3);
     for (const b of found) expect(b.mass).toBeGreaterThan(1e-12);
   });
+
+  it('twins (a component unchanged from p to q) do not stand in the way, but get no bridge themselves', () => {
+    const d = 3;
+    const eye = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    const twoModes = (second: number[], first = [0, 0, 0]) =>
+      createGmm({ k: 2, d, weights: [0.5, 0.5], means: [...first, ...second], covariances: [...eye, ...eye], covarianceType: 'full' });
+    const p = twoModes([10, 0, 0]);
+    // One mode kept, the other moved 10 units: bridges between the far pairs only (A–C, B–A; B–C is 14 apart).
+    const moved = bridges(p, twoModes([0, 10, 0]));
+    expect(moved.length).toBeGreaterThanOrEqual(2);
+    for (const b of moved) expect(bhattacharyya(b.gaussian, 0, p, 0) < 0.999 || bhattacharyya(b.gaussian, 0, p, 1) < 0.999).toBe(true);
+    // Every component a twin of one with the same weight: identical mixtures, nothing to
+    // bridge (and JS stays exactly 0). With other weights, f moves between the modes: bridged.
+    expect(bridges(p, p)).toEqual([]);
+    const reweighted = createGmm({ k: 2, d, weights: [0.7, 0.3], means: p.means, covariances: p.covariances, covarianceType: 'full' });
+    expect(bridges(p, reweighted).length).toBe(2);
+    // The kept mode nudged 0.2 sd (BC 0.995): it overlaps, so no bridges at all.
+    expect(bridges(p, twoModes([0, 10, 0], [0.2, 0, 0]))).toEqual([]);
+    // Nudged 0.05 sd (BC 0.9997): still a twin.
+    expect(bridges(p, twoModes([0, 10, 0], [0.05, 0, 0])).length).toBe(moved.length);
+  });
 });
