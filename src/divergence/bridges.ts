@@ -75,6 +75,20 @@ export function bridges(p: Gmm, q: Gmm): Bridge[] {
     .map(({ c, t, mass }) => ({ gaussian: saddle(p, c, q, t), mass }));
 }
 
+/**
+ * Whether every component of p has a twin in q: KL's matched term then pairs each with its
+ * twin, and leaves nothing to integrate but the saddles (stratified.ts).
+ */
+export function twinnedIn(p: Gmm, q: Gmm): boolean {
+  for (let c = 0; c < p.k; c++) {
+    if (!(p.weights[c]! > 0)) continue;
+    let twin = false;
+    for (let t = 0; t < q.k && !twin; t++) twin = q.weights[t]! > 0 && bhattacharyya(p, c, q, t) > TWIN_OVERLAP;
+    if (!twin) return false;
+  }
+  return true;
+}
+
 /** BC(N_a, N_b) = exp(−D_B), D_B = ⅛ΔμᵀΣ̄⁻¹Δμ + ½ log(det Σ̄ / √(det Σ_a det Σ_b)), Σ̄ = (Σ_a + Σ_b)/2. */
 export function bhattacharyya(g: Gmm, a: number, h: Gmm, b: number): number {
   const d = g.d;

@@ -253,7 +253,8 @@ export class StratumKernel {
     this.ownIndex = tg.source.findIndex((s) => s.g === g && s.c === c);
     this.bridge = this.ownIndex >= tg.tq;
     this.bridged = t > tg.tq;
-    this.ownShare = this.bridge ? 0.5 : tg.inverseWeight[this.ownIndex]!;
+    // A bridge's share factor: JS's strata weigh m's components at ½ w, KL's p's at w.
+    this.ownShare = this.bridge ? (integrand === 'kl' ? 1 : 0.5) : tg.inverseWeight[this.ownIndex]!;
     this.own = this.copiesOf(this.ownIndex);
     this.logTerms = arena.float64(t);
     this.pWeights = arena.float64(tg.tp);
@@ -455,7 +456,18 @@ export class StratumKernel {
         logTerms[ti] = base[ti]! - 0.5 * m;
       }
       let fi: number;
-      if (isKl) {
+      if (isKl && bridged) {
+        // f less its matched term, shared out over p's components and the bridges (about the
+        // pivot, as JS below); the seed's moments E_p[f²] and E_p[f] through the same partition.
+        logRatioAndMatched(logTerms, tp, tq, matched!, pWeights, klTerms);
+        klShare(logTerms, tp, tq, t, this.tg.inverseWeight, this.ownShare, jsTerms);
+        const lr = klTerms[0]!;
+        if (matchedOut) matchedOut[i] = klTerms[1]!;
+        fi = pivotBase! + (lr - this.matchedShare * klTerms[1]! - pivot!) * jsTerms[0]!;
+        plain[i] = lr * lr * jsTerms[1]!;
+        firsts![2 * i] = lr * jsTerms[1]!;
+        firsts![2 * i + 1] = 0;
+      } else if (isKl) {
         if (matched === null) {
           fi = logRatio(logTerms, tp, tq);
           plain[i] = fi;
@@ -566,6 +578,35 @@ function logRatioAndShare(
   out[1] = ((sp * dp + sq * dq) * ownShare) / all;
   out[2] = (sp * dp) / all;
   out[3] = (sq * dq) / all;
+}
+
+/**
+ * For KL with bridges: the stratum's share of the point into out[0], and p/Σ_t N_t into
+ * out[1]. The partition of unity is JS's (`logRatioAndShare`), over p's components and the
+ * bridges only, since KL integrates under p: stratum c integrates f·p/(w_c Σ N), a bridge's
+ * f·p/Σ N (ownShare 1/w_c, or 1). v holds log(w_t N_t), a bridge's log N_b.
+ */
+function klShare(v: Float64Array, tp: number, tq: number, t: number, inverseWeight: Float64Array, ownShare: number, out: Float64Array): void {
+  const maxP = rangeMax(v, 0, tp);
+  const top = Math.max(maxP, rangeMax(v, tq, t));
+  let sp = 0;
+  let ip = 0;
+  for (let k = 0; k < tp; k++) {
+    const x = v[k]! - top;
+    if (x > -38) {
+      const e = Math.exp(x);
+      sp += e;
+      ip += e * inverseWeight[k]!;
+    }
+  }
+  let ib = 0;
+  for (let k = tq; k < t; k++) {
+    const x = v[k]! - top;
+    if (x > -38) ib += Math.exp(x);
+  }
+  const all = ip + ib;
+  out[0] = (sp * ownShare) / all;
+  out[1] = sp / all;
 }
 
 /**
