@@ -500,10 +500,9 @@ function totals(strata: Stratum[], measure: 'kl' | 'js', shift = 0): Totals {
   }
   // With bridges: each stratum's seed integrands are its shares of the seed's moments (JS: of
   // log r and log(1 − r), about ln 2; KL: of f), the strata unweighted as in the balance
-  // heuristic (kernel.ts, evaluate). Taking the
-  // second moments for variances was near enough for nearly disjoint pairs (JS ≈ ln 2), not
-  // with twins: two modes whose weights changed have JS ≈ 0.02, and E_p[(log r)²] came out
-  // ~12 times Var_p[log r].
+  // heuristic (kernel.ts, evaluate). JS once took the second moments for variances: near
+  // enough for nearly disjoint pairs (JS ≈ ln 2), not with twins: two modes whose weights
+  // changed have JS ≈ 0.02, and E_p[(log r)²] came out ~12 times Var_p[log r].
   if (strata.some((s) => s.side === 'b')) {
     let moments = 0;
     let a = 0;
