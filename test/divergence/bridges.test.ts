@@ -54,6 +54,9 @@ describe('bridges between nearly disjoint mixtures', () => {
     expect(bridges(p, p)).toEqual([]);
     const reweighted = createGmm({ k: 2, d, weights: [0.7, 0.3], means: p.means, covariances: p.covariances, covarianceType: 'full' });
     expect(bridges(p, reweighted).length).toBe(2);
+    // KL takes them only where every component of p has a twin.
+    expect(bridges(p, reweighted, 'kl').length).toBe(2);
+    expect(bridges(p, twoModes([0, 10, 0]), 'kl')).toEqual([]);
     // The kept mode nudged 0.2 sd (BC 0.995): it overlaps, so no bridges at all.
     expect(bridges(p, twoModes([0, 10, 0], [0.2, 0, 0]))).toEqual([]);
     // Nudged 0.05 sd (BC 0.9997): still a twin.
