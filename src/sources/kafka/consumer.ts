@@ -444,7 +444,13 @@ export class KafkaSource implements Source {
             log?.info({ topic, partition: p, from, to: until }, 'replaying to rebuild the windows of acquired streams');
             consumer.seek({ topic, partition: p, offset: String(from) });
             this.progress.ready(topic, p, { from, until });
-          } else this.progress.ready(topic, p);
+          } else {
+            // From the committed offset, explicitly: a batch that failed under an earlier ownership
+            // can have left a seek behind in kafkajs (redeliverUncommitted), and forget() dropped
+            // what was applied, so records committed since would come again as new ones.
+            if (until !== undefined) consumer.seek({ topic, partition: p, offset: String(until) });
+            this.progress.ready(topic, p);
+          }
         }
         return;
       } catch (err) {
