@@ -41,12 +41,13 @@ function failCommitOnce(groupId: string, topic: string, offset: number, code: nu
 }
 
 describe('kafka source: a failed offset commit', () => {
-  // REQUEST_TIMED_OUT and COORDINATOR_LOAD_IN_PROGRESS (a restarted broker) are retriable
-  // errors kafkajs answers by fetching on from where it was; NOT_COORDINATOR_FOR_GROUP (the
-  // coordinator moved) makes it rejoin the group and fetch from the committed offset again.
+  // REQUEST_TIMED_OUT and GROUP_LOAD_IN_PROGRESS (Kafka's COORDINATOR_LOAD_IN_PROGRESS, from a
+  // restarted broker) are retriable errors kafkajs answers by fetching on from where it was;
+  // NOT_COORDINATOR_FOR_GROUP (the coordinator moved) makes it rejoin the group and fetch
+  // from the committed offset again.
   it.each([
     ['REQUEST_TIMED_OUT', 7],
-    ['COORDINATOR_LOAD_IN_PROGRESS', 14],
+    ['GROUP_LOAD_IN_PROGRESS', 14],
     ['NOT_COORDINATOR_FOR_GROUP', 16],
   ])('is retried on an idle partition after %s, then a checkpoint is written', async (_type, code) => {
     const { brokers } = kafka;
