@@ -263,7 +263,7 @@ export class KafkaSource implements Source {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.eachBatch(payload, sink),
+        eachBatch: (payload) => this.eachBatch(payload, sink, consumer!),
       });
       watcher = this.watch(admin, topics, ended);
       return await ended.promise;
@@ -444,7 +444,13 @@ export class KafkaSource implements Source {
             log?.info({ topic, partition: p, from, to: until }, 'replaying to rebuild the windows of acquired streams');
             consumer.seek({ topic, partition: p, offset: String(from) });
             this.progress.ready(topic, p, { from, until });
-          } else this.progress.ready(topic, p);
+          } else {
+            // From the committed offset, explicitly: a batch that failed under an earlier ownership
+            // can have left a seek behind in kafkajs (redeliverUncommitted), and forget() dropped
+            // what was applied, so records committed since would come again as new ones.
+            if (until !== undefined) consumer.seek({ topic, partition: p, offset: String(until) });
+            this.progress.ready(topic, p);
+          }
         }
         return;
       } catch (err) {
@@ -457,7 +463,7 @@ export class KafkaSource implements Source {
 
   // ---------------------------------------------------------------- batches
 
-  private async eachBatch(p: EachBatchPayload, sink: BatchSink): Promise<void> {
+  private async eachBatch(p: EachBatchPayload, sink: BatchSink, consumer: Consumer): Promise<void> {
     const { batch } = p;
     const { topic, partition, messages } = batch;
     if (messages.length === 0) return;
@@ -474,6 +480,9 @@ export class KafkaSource implements Source {
     try {
       await this.deliver(p, key, sink);
       await this.commit(p, key, topic, partition, Number(batch.highWatermark));
+    } catch (err) {
+      this.redeliverUncommitted(consumer, key, topic, partition, err);
+      throw err;
     } finally {
       this.inBatch = false;
     }
@@ -532,6 +541,21 @@ export class KafkaSource implements Source {
       }
       await p.heartbeat();
     }
+  }
+
+  /**
+   * A batch failed (its commit, a heartbeat between chunks) with records applied but not
+   * committed. Unless it rejoins the group, kafkajs fetches on from the last resolved offset:
+   * those records would not come again, nothing would commit them while the partition gets
+   * no new records, and no checkpoint could be written (`settled()` waits for them). Seeking
+   * back to the last applied record has kafkajs deliver it again: deliver() skips it and
+   * commit() commits everything applied, retried this way until it succeeds.
+   */
+  private redeliverUncommitted(consumer: Consumer, key: string, topic: string, partition: number, err: unknown): void {
+    if (this.progress.toCommit(key) === undefined) return;
+    const offset = this.progress.next(key) - 1;
+    this.deps.logger?.info({ err, topic, partition, offset }, 'a batch failed before its offsets were committed; reading on from its last applied record');
+    consumer.seek({ topic, partition, offset: String(offset) });
   }
 
   /** Commits what the monitor has applied beyond the replay, if anything is new. */

@@ -1,0 +1,123 @@
+// Scale-out: a batch fails with its records applied but not committed because the group is
+// rebalancing, and the rebalance hands the partition to another instance. The records go on
+// at the other instance (at-least-once); when the partition comes back later, the first
+// instance must read on from the group's committed offset, never from where its failed batch
+// left it, or it would take records again as new ones.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { KafkaSourceConfig } from '../../src/config/types.js';
+import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
+import { KafkaSource } from '../../src/sources/kafka/consumer.js';
+import { partitionKey } from '../../src/sources/kafka/partitions.js';
+import type { KafkaRecord } from '../../src/sources/kafka/record.js';
+import type { SourceRecord } from '../../src/sources/source.js';
+import { systemClock } from '../../src/stream/clock.js';
+import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, config, kafkaClient, produce, records } from './helpers.js';
+
+let brokers: string[];
+const sources: KafkaSource[] = [];
+
+beforeAll(async () => {
+  brokers = await kafkaBrokers();
+}, 300_000);
+
+afterEach(async () => {
+  await Promise.allSettled(sources.splice(0).map((s) => s.stop()));
+});
+
+/** An instance: streams that hold nothing (a checkpoint names the committed offsets), and every offset its sink got, per partition. */
+function instance(cfg: KafkaSourceConfig, clientId: string) {
+  const got = new Map<number, number[]>();
+  const source = new KafkaSource(
+    { ...cfg, clientId },
+    {
+      clock: systemClock,
+      state: { retention: () => [], restoreReference: () => false },
+      owner: { acquire: async () => undefined, release: () => undefined },
+      tuning: { lagPollMs: 1_000, topicPollMs: 1_000 },
+    },
+  );
+  sources.push(source);
+  const record = (batch: SourceRecord[]): void => {
+    for (const r of batch as KafkaRecord[]) {
+      const offsets = got.get(r.partition) ?? [];
+      offsets.push(Number(r.offset));
+      got.set(r.partition, offsets);
+    }
+  };
+  return { source, got, record };
+}
+
+/** Where the checkpoint topic says a partition replays from. */
+async function checkpointed(groupId: string, topic: string, partition: number): Promise<number | undefined> {
+  const kafka = kafkaClient(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const store = new CheckpointStore(kafka, `${groupId}.checkpoint`, groupId);
+  try {
+    return (await store.load(admin)).offsets.get(partitionKey(topic, partition));
+  } finally {
+    await store.close().catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+async function groupState(groupId: string): Promise<string | undefined> {
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  try {
+    return (await admin.describeGroups([groupId])).groups[0]?.state;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('kafka source (scale-out): a batch that failed in a rebalance', () => {
+  it('does not leave its partition to be read again from the failed batch when it comes back', async () => {
+    const topic = uniqueTopic('handover');
+    const groupId = `${topic}-g`;
+    await createTopic(brokers, topic, 2);
+    await produce(brokers, topic, records('handover', 0, 100), { partition: 0 });
+    await produce(brokers, topic, records('handover', 100, 100), { partition: 1 });
+    const cfg = config({ brokers, topics: [topic], groupId });
+    if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
+    // The round-robin assigner sorts members by id, which begins with the client id: with both
+    // in the group, a has partition 0 and b partition 1.
+    const a = instance(cfg.source, 'klaxon-a');
+    const b = instance(cfg.source, 'klaxon-b');
+
+    let bStarting: Promise<void> | undefined;
+    await a.source.start(async (batch) => {
+      a.record(batch);
+      if (bStarting === undefined && (batch[0] as KafkaRecord).partition === 1 && Number((batch[0] as KafkaRecord).offset) >= 100) {
+        // These records are in a's monitor. b joins meanwhile; once the group is rebalancing,
+        // a's next heartbeat (after 2 s, the heartbeat interval) fails with
+        // REBALANCE_IN_PROGRESS before the batch is committed, and the rejoin gives partition 1 to b.
+        bStarting = b.source.start(async (records) => b.record(records));
+        const since = Date.now();
+        await waitFor(async () => (await groupState(groupId)) === 'PreparingRebalance', { what: 'the group rebalancing for b' });
+        await sleep(Math.max(0, 2_500 - (Date.now() - since)));
+      }
+    });
+    await waitFor(async () => (await committed(brokers, groupId, topic)) === 200, { what: 'a committing the first 200 records' });
+    // Checkpointed too: b then has nothing to replay, and reads from the committed offset.
+    await waitFor(async () => (await checkpointed(groupId, topic, 1)) === 100, { what: 'a checkpointing partition 1' });
+    await produce(brokers, topic, records('handover', 200, 10), { partition: 1 });
+    await waitFor(() => bStarting !== undefined, { what: 'a applying the 10 new records of partition 1' });
+    await bStarting;
+
+    // b has partition 1 and reads the 10 records again from the committed offset (at-least-once).
+    await waitFor(async () => (await committed(brokers, groupId, topic)) === 210, { what: 'b committing partition 1' });
+    expect(b.got.get(1)).toEqual(Array.from({ length: 10 }, (_, i) => 100 + i));
+    expect(b.got.get(0)).toBeUndefined();
+    await waitFor(async () => (await checkpointed(groupId, topic, 1)) === 110, { what: 'b checkpointing partition 1' });
+
+    // b leaves cleanly: partition 1 goes back to a, and a reads on from the committed offset 110.
+    await b.source.stop();
+    await produce(brokers, topic, records('handover', 210, 10), { partition: 1 });
+    await waitFor(async () => (await committed(brokers, groupId, topic)) === 220, { timeoutMs: 60_000, what: 'a committing partition 1 again' });
+    expect(a.got.get(0)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(a.got.get(1)).toEqual(Array.from({ length: 120 }, (_, i) => i)); // each offset once
+  }, 180_000);
+});
