@@ -5,6 +5,7 @@ import { benchEvaluate } from './evaluate.js';
 import { benchFit } from './fit.js';
 import { benchKafka } from './kafka.js';
 import { benchMonitor } from './monitor.js';
+import { benchNullTail } from './null-tail.js';
 import { benchScale } from './scale.js';
 
 /**
@@ -19,6 +20,7 @@ const parts: Record<string, (log: (line: string) => void) => Promise<void>> = {
   evaluate: benchEvaluate,
   kafka: benchKafka,
   scale: benchScale,
+  tail: benchNullTail,
 };
 
 const log = (line: string): void => {

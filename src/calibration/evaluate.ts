@@ -132,7 +132,8 @@ export interface EvaluateResult {
 // ---------------------------------------------------------------- sources
 
 /** The true source in d dimensions: two modes 3 sd apart along feature 0, weights 0.6/0.4, unit covariance. */
-function trueModel(d: number): Gmm {
+/** The true two-mode source T at dimension d (also the no-drift world of `bench -- tail`). */
+export function trueModel(d: number): Gmm {
   const means = new Float64Array(2 * d);
   means[0] = -1.2;
   means[d] = 1.8;
@@ -193,7 +194,7 @@ function drifted(t: Gmm, s: Scenario, progress: number): Gmm {
 }
 
 /** n shuffled draws (sample() groups rows by component; a stream interleaves them). */
-function draws(g: Gmm, n: number, rng: Rng): Float64Array {
+export function draws(g: Gmm, n: number, rng: Rng): Float64Array {
   const { X } = sample(g, n, rng);
   const d = g.d;
   const tmp = new Float64Array(d);
