@@ -112,7 +112,7 @@ export async function benchNullTail(log: (line: string) => void): Promise<void> 
           }
           const mean = ratios.reduce((acc, x) => acc + x, 0) / ratios.length;
           const height = median(thresholds) / quantileSorted(sorted, 1 - alpha);
-          return `${mean.toFixed(2)}× (${median(ratios).toFixed(2)}, ${percentile(ratios, 0.9).toFixed(2)}), ${height.toFixed(2)}`;
+          return `${mean.toFixed(2)}× (${median(ratios).toFixed(2)}, ${quantileSorted(Float64Array.from(ratios).sort(), 0.9).toFixed(2)}), ${height.toFixed(2)}`;
         });
         const onPool = read.map((alpha) => `${(exceedance(sorted, POOL_MODEL[rule](sorted, alpha)) / alpha).toFixed(2)}×`);
         const unread = ALPHAS.length - read.length;
@@ -121,11 +121,6 @@ export async function benchNullTail(log: (line: string) => void): Promise<void> 
     }
     log(`<!-- d = ${d}: K = ${ref.model.k}, ${((performance.now() - t0) / 1000).toFixed(0)} s -->`);
   }
-}
-
-function percentile(x: number[], q: number): number {
-  const sorted = [...x].sort((a, b) => a - b);
-  return sorted[Math.floor(q * sorted.length)]!;
 }
 
 /** The share of a sorted sample above t. */

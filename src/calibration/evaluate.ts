@@ -132,7 +132,6 @@ export interface EvaluateResult {
 // ---------------------------------------------------------------- sources
 
 /** The true source in d dimensions: two modes 3 sd apart along feature 0, weights 0.6/0.4, unit covariance. */
-/** The true two-mode source T at dimension d (also the no-drift world of `bench -- tail`). */
 export function trueModel(d: number): Gmm {
   const means = new Float64Array(2 * d);
   means[0] = -1.2;
