@@ -469,8 +469,8 @@ export class KafkaSource implements Source {
     if (messages.length === 0) return;
     const key = partitionKey(topic, partition);
     this.lastResponseMs = this.deps.clock.now();
-    // Scale-out: a late batch of a partition this instance no longer owns.
-    if (this.deps.owner && !this.owned.has(partition)) return;
+    // A late batch of a partition this instance no longer owns: another member reads it now.
+    if (this.deps.owner ? !this.owned.has(partition) : this.progress.isRevoked(key)) return;
     if (this.progress.mustHold(key)) {
       // Nothing is resolved, so this batch is fetched again on resume.
       this.progress.hold(p.pause());
@@ -570,7 +570,8 @@ export class KafkaSource implements Source {
   /**
    * Writes a checkpoint, at most every checkpointIntervalSeconds (`now` skips the wait), and
    * only between batches, with nothing applied left uncommitted and no partition replaying:
-   * then the monitor's state is exactly its state at the committed offsets. Called after each
+   * then the monitor's state is exactly its state at the committed offsets (of the partitions
+   * this process owns: a revoked one is neither waited for nor named). Called after each
    * batch and by the watcher (a reference fitted while no records arrive is kept too).
    */
   private async checkpoint(now: boolean): Promise<void> {

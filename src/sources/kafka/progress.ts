@@ -31,17 +31,32 @@ export class PartitionProgress {
   private readonly held: (() => void)[] = [];
   /** Scale-out: partitions just assigned whose streams are being restored; their records wait. */
   private readonly pending = new Set<string>();
+  /**
+   * Without scale-out: partitions the group gave this process and then took away. Another member
+   * reads them now, from the group's committed offset; this process can never commit them
+   * again, so they take no part in `settled()`, and nothing of them is committed or checkpointed.
+   */
+  private readonly revoked = new Set<string>();
+  /**
+   * Revoked partitions that came back: their records below this offset are in the windows
+   * already (they stay there after a revocation), so a redelivery of them is not applied twice.
+   */
+  private readonly appliedBefore = new Map<string, number>();
 
   /**
    * A partition's first assignment in this process replays when the checkpoint says windows
    * held records below the group's committed offset; an assignment in the middle of a replay
-   * (a new session) carries it on from where it stopped.
+   * (a new session) carries it on from where it stopped. Without scale-out, partitions assigned
+   * before and missing now are revoked, and revoked ones assigned again come back (see below).
    */
   assigned(assignment: Record<string, number[]>, groupOffsets: ReadonlyMap<string, number>): Seek[] {
     const seeks: Seek[] = [];
+    const now = new Set<string>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
         const key = partitionKey(topic, partition);
+        now.add(key);
+        if (this.revoked.delete(key)) this.returned(key);
         const until = this.replayUntil.get(key);
         if (until !== undefined) {
           const offset = this.appliedTo.get(key) ?? this.retained.get(key) ?? 0;
@@ -57,7 +72,42 @@ export class PartitionProgress {
         seeks.push({ topic, partition, offset: from, until: committed, resumed: false });
       }
     }
+    for (const key of this.seen) if (!now.has(key) && !this.revoked.has(key)) this.revoke(key);
     return seeks;
+  }
+
+  /**
+   * Without scale-out: the group took the partition away. Its records stay in the windows until
+   * newer ones push them out, but the group's committed offset is the new owner's business now:
+   * forget ours, so no checkpoint names the partition (the entry last written while it was ours
+   * stays), and drop its replay, which cannot finish here (the partitions it held back go on).
+   * A restart could not bring its records back anyway (it need not get the partition); for the
+   * partitions still owned, the checkpoint stays exact. Still `seen`: should it come back, the
+   * checkpoint this process started from no longer describes its windows: no second replay.
+   */
+  private revoke(key: string): void {
+    this.revoked.add(key);
+    this.committedTo.delete(key);
+    if (this.replayUntil.delete(key)) this.resumeHeld();
+  }
+
+  /**
+   * A revoked partition is assigned back. kafkajs reads it from the group's committed offset,
+   * which we do not know here: behind what this process applied (nobody committed since), at
+   * it, or past it (another member went on). So it counts again only from its next record
+   * (`applied`): until then it is not part of `settled()`, which it could otherwise hold up
+   * forever while it gets no records, and what it applied before only keeps a redelivery
+   * (also of the stale seek a failed batch left behind in kafkajs) from being applied twice.
+   */
+  private returned(key: string): void {
+    const before = this.appliedTo.get(key);
+    this.appliedTo.delete(key);
+    if (before !== undefined) this.appliedBefore.set(key, before);
+  }
+
+  /** Without scale-out: the group assigned the partition before, and not now. */
+  isRevoked(key: string): boolean {
+    return this.revoked.has(key);
   }
 
   /** Some partition is replaying: new records elsewhere must wait (the replayed ones are older). */
@@ -99,6 +149,8 @@ export class PartitionProgress {
     this.appliedTo.delete(key);
     this.committedTo.delete(key);
     this.retained.delete(key);
+    this.revoked.delete(key);
+    this.appliedBefore.delete(key);
     this.resumeHeld();
   }
 
@@ -123,7 +175,7 @@ export class PartitionProgress {
 
   /** The next offset the monitor has not been given; -1 before the first. */
   next(key: string): number {
-    return this.appliedTo.get(key) ?? -1;
+    return this.appliedTo.get(key) ?? this.appliedBefore.get(key) ?? -1;
   }
 
   /**
@@ -133,7 +185,13 @@ export class PartitionProgress {
    */
   applied(topic: string, partition: number, after: number): boolean {
     const key = partitionKey(topic, partition);
-    if (after > this.next(key)) this.appliedTo.set(key, after);
+    const before = this.appliedBefore.get(key);
+    if (before !== undefined) {
+      // The first delivery since the partition came back. What was applied before it left is
+      // in the windows: committing it too is true, and is what moves the group past it.
+      this.appliedBefore.delete(key);
+      this.appliedTo.set(key, Math.max(before, after));
+    } else if (after > this.next(key)) this.appliedTo.set(key, after);
     const end = this.replayUntil.get(key);
     if (end === undefined || after < end) return false;
     this.replayUntil.delete(key);
@@ -142,10 +200,10 @@ export class PartitionProgress {
     return true;
   }
 
-  /** The offset to commit: what was applied, when it is past the commit and not a replay. */
+  /** The offset to commit: what was applied, when it is past the commit, not a replay, and the partition is ours. */
   toCommit(key: string): number | undefined {
     const applied = this.appliedTo.get(key);
-    if (applied === undefined || this.replayUntil.has(key)) return undefined;
+    if (applied === undefined || this.replayUntil.has(key) || this.revoked.has(key)) return undefined;
     const committed = this.committedTo.get(key);
     return committed === undefined || committed.offset < applied ? applied : undefined;
   }
@@ -154,10 +212,16 @@ export class PartitionProgress {
     this.committedTo.set(partitionKey(topic, partition), { topic, partition, offset });
   }
 
-  /** Nothing applied is uncommitted and nothing replays: the monitor stands exactly at the committed offsets. */
+  /**
+   * Nothing applied is uncommitted and nothing replays: the monitor stands exactly at the
+   * committed offsets, in the partitions this process owns. A revoked partition's last records
+   * may never be committed by this process; waiting for them would stop every checkpoint.
+   */
   settled(): boolean {
     if (this.replayUntil.size > 0 || this.pending.size > 0) return false;
-    for (const [key, next] of this.appliedTo) if (this.committedTo.get(key)?.offset !== next) return false;
+    for (const [key, next] of this.appliedTo) {
+      if (!this.revoked.has(key) && this.committedTo.get(key)?.offset !== next) return false;
+    }
     return true;
   }
 

@@ -1,0 +1,155 @@
+// Without scale-out: the group revokes a partition whose last applied records are not yet
+// committed (here a second member joins while a batch is being applied, and the rebalance
+// fails its commit). This process can never commit that partition again, yet checkpoints must
+// go on for the partitions it still owns; what it writes must say nothing of the revoked one
+// (another member reads it now); and when the partition comes back, it is read on from the
+// group's committed offset, without a record applied twice, and checkpointed again.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { KafkaSourceConfig } from '../../src/config/types.js';
+import { groupOffsets } from '../../src/sources/kafka/admin.js';
+import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
+import { KafkaSource } from '../../src/sources/kafka/consumer.js';
+import { partitionKey } from '../../src/sources/kafka/partitions.js';
+import type { KafkaRecord } from '../../src/sources/kafka/record.js';
+import type { SourceRecord } from '../../src/sources/source.js';
+import { systemClock } from '../../src/stream/clock.js';
+import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
+import { config, kafkaClient, produce, records } from './helpers.js';
+
+let brokers: string[];
+const sources: KafkaSource[] = [];
+
+beforeAll(async () => {
+  brokers = await kafkaBrokers();
+}, 300_000);
+
+afterEach(async () => {
+  await Promise.allSettled(sources.splice(0).map((s) => s.stop()));
+});
+
+/**
+ * A klaxon without scale-out: every offset its sink got, per partition. With `checkpoints`, its
+ * streams hold nothing, so each checkpoint names exactly the offsets it had committed.
+ */
+function instance(cfg: KafkaSourceConfig, clientId: string, checkpoints: boolean) {
+  const got = new Map<number, number[]>();
+  const source = new KafkaSource(
+    { ...cfg, clientId },
+    {
+      clock: systemClock,
+      ...(checkpoints ? { state: { retention: () => [], restoreReference: () => false } } : {}),
+      tuning: { lagPollMs: 1_000, topicPollMs: 1_000 },
+    },
+  );
+  sources.push(source);
+  const record = (batch: SourceRecord[]): void => {
+    for (const r of batch as KafkaRecord[]) {
+      const offsets = got.get(r.partition) ?? [];
+      offsets.push(Number(r.offset));
+      got.set(r.partition, offsets);
+    }
+  };
+  return { source, got, record };
+}
+
+/** Where the checkpoint topic says each partition replays from. */
+async function checkpointed(groupId: string, topic: string): Promise<(number | undefined)[]> {
+  const kafka = kafkaClient(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const store = new CheckpointStore(kafka, `${groupId}.checkpoint`, groupId);
+  try {
+    const { offsets } = await store.load(admin);
+    return [0, 1].map((p) => offsets.get(partitionKey(topic, p)));
+  } finally {
+    await store.close().catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/** The group's committed offsets of partitions 0 and 1. */
+async function committedOf(groupId: string, topic: string): Promise<(number | undefined)[]> {
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  try {
+    const offsets = await groupOffsets(admin, groupId, [topic]);
+    return [0, 1].map((p) => offsets.get(partitionKey(topic, p)));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function groupState(groupId: string): Promise<string | undefined> {
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  try {
+    return (await admin.describeGroups([groupId])).groups[0]?.state;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('kafka source: a partition revoked with records applied but not committed', () => {
+  it('keeps checkpointing the partitions it still owns, claims nothing of the revoked one, and takes it back cleanly', async () => {
+    const topic = uniqueTopic('revoke');
+    const groupId = `${topic}-g`;
+    await createTopic(brokers, topic, 2);
+    await produce(brokers, topic, records('revoke', 0, 100), { partition: 0 });
+    await produce(brokers, topic, records('revoke', 100, 100), { partition: 1 });
+    const cfg = config({ brokers, topics: [topic], groupId });
+    if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
+    // The round-robin assigner sorts members by id, which begins with the client id: with both
+    // in the group, a has partition 0 and b partition 1. Only a writes the checkpoint topic.
+    const a = instance(cfg.source, 'klaxon-a', true);
+    const b = instance(cfg.source, 'klaxon-b', false);
+
+    let bStarting: Promise<void> | undefined;
+    await a.source.start(async (batch) => {
+      a.record(batch);
+      if (bStarting === undefined && (batch[0] as KafkaRecord).partition === 1 && Number((batch[0] as KafkaRecord).offset) >= 100) {
+        // These records are in a's windows. b joins meanwhile; once the group is rebalancing,
+        // a's next heartbeat (after 2 s, the heartbeat interval) fails with
+        // REBALANCE_IN_PROGRESS before the batch is committed, and the rejoin gives partition 1 to b.
+        bStarting = b.source.start(async (records) => b.record(records));
+        const since = Date.now();
+        await waitFor(async () => (await groupState(groupId)) === 'PreparingRebalance', { what: 'the group rebalancing for b' });
+        await sleep(Math.max(0, 2_500 - (Date.now() - since)));
+      }
+    });
+    await waitFor(async () => (await committedOf(groupId, topic)).join() === '100,100', { what: 'a committing the first 200 records' });
+    await waitFor(async () => (await checkpointed(groupId, topic)).join() === '100,100', { what: 'a checkpointing both partitions' });
+
+    // a applies offsets 100-109 of partition 1 and loses the partition before committing them.
+    await produce(brokers, topic, records('revoke', 200, 10), { partition: 1 });
+    await waitFor(() => bStarting !== undefined, { what: 'a applying the 10 new records of partition 1' });
+    await bStarting;
+    // b reads them again from the committed offset (at-least-once) and commits them.
+    await waitFor(async () => (await committedOf(groupId, topic)).join() === '100,110', { what: 'b committing partition 1' });
+    expect(b.got.get(1)).toEqual(range(100, 110));
+
+    // New records on the partition a still owns: committed, and checkpointed again. On the
+    // code before the fix no checkpoint came any more: partition 1's applied offset 110 could
+    // never be committed by a, so a never counted as settled.
+    await produce(brokers, topic, records('revoke', 210, 10), { partition: 0 });
+    await waitFor(async () => (await committedOf(groupId, topic)).join() === '110,110', { what: 'a committing partition 0' });
+    await waitFor(async () => (await checkpointed(groupId, topic))[0] === 110, {
+      timeoutMs: 15_000,
+      what: 'a checkpointing partition 0 after partition 1 was revoked',
+    });
+    // Partition 1's entry is still the one a wrote while it owned it: nothing newer is claimed.
+    expect((await checkpointed(groupId, topic))[1]).toBe(100);
+    expect(b.got.get(0)).toBeUndefined();
+
+    // b leaves: partition 1 comes back to a, which reads on from the group's committed offset
+    // (not from its failed batch: offsets 100-109 are applied once in a), commits and checkpoints it.
+    await b.source.stop();
+    await produce(brokers, topic, records('revoke', 220, 10), { partition: 1 });
+    await waitFor(async () => (await committedOf(groupId, topic)).join() === '110,120', { timeoutMs: 60_000, what: 'a committing partition 1 again' });
+    await waitFor(async () => (await checkpointed(groupId, topic)).join() === '110,120', { what: 'a checkpointing partition 1 again' });
+    expect(a.got.get(0)).toEqual(range(0, 110));
+    expect(a.got.get(1)).toEqual(range(0, 120));
+  }, 180_000);
+});
