@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
@@ -109,6 +110,8 @@ interface Span {
   records: number;
   /** The share of the span the main thread's event loop was busy (not waiting on the network). */
   busy: number;
+  /** Main-thread GC pauses over the span (s). */
+  gcSeconds: number;
 }
 
 /**
@@ -122,18 +125,29 @@ interface Mark {
   wall: number;
   cpu: number;
   elu: ReturnType<typeof performance.eventLoopUtilization>;
+  /** Main-thread garbage-collection pauses so far (ms). */
+  gc: number;
 }
+
+/**
+ * Every GC pause of this process, summed as V8 reports them (asynchronously, so a span may
+ * miss its last pause or two: a few ms against the ~1 s a run takes).
+ */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
 
 /** Marks taken as records are read: at the first, at the warm-up's end, at the last. */
 class Meter {
   private first: Mark | undefined;
   private warm: (Mark & { seen: number }) | undefined;
-  private last: Mark = { wall: 0, cpu: 0, elu: performance.eventLoopUtilization() };
+  private last: Mark = { wall: 0, cpu: 0, elu: performance.eventLoopUtilization(), gc: 0 };
   seen = 0;
 
   private now(): Mark {
     const cpu = process.cpuUsage();
-    return { wall: performance.now(), cpu: cpu.user + cpu.system, elu: performance.eventLoopUtilization() };
+    return { wall: performance.now(), cpu: cpu.user + cpu.system, elu: performance.eventLoopUtilization(), gc: gcMs };
   }
 
   /** Before handling `n` records. True when this call ended the warm-up. */
@@ -157,6 +171,7 @@ class Meter {
       cpuSeconds: (this.last.cpu - from.cpu) / 1e6,
       records,
       busy: performance.eventLoopUtilization(this.last.elu, from.elu).utilization,
+      gcSeconds: (this.last.gc - from.gc) / 1000,
     });
     return {
       all: span(this.first!, this.seen),
@@ -291,12 +306,14 @@ export async function benchKafka(log: (line: string) => void): Promise<void> {
     for (const r of Object.values(last)) if (r.records !== RECORDS) throw new Error(`read ${r.records} of ${RECORDS} records`);
     const rate = (r: Run): string => fmt(r.records / r.all.seconds);
     const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+    const gc = (r: Run): string => ((r.all.gcSeconds / r.all.records) * 1e6).toFixed(2);
     const end = last.klaxon.atEnd!;
     log(
       `round ${round + 1}: bare ${rate(last.bare)}, bare+JSON.parse ${rate(last.parse)}, klaxon ${rate(last.klaxon)} records/s (whole run; ` +
         `${(last.klaxon.records / last.klaxon.all.seconds / (last.bare.records / last.bare.all.seconds)).toFixed(2)}× bare); ` +
         `by klaxon's last record ${end.fitted} of 3 references fitted, ${end.calibrated} calibrated; ` +
-        `main thread busy ${pct(last.bare.all.busy)} (bare), ${pct(last.parse.all.busy)} (+parse), ${pct(last.klaxon.all.busy)} (klaxon)`,
+        `main thread busy ${pct(last.bare.all.busy)} (bare), ${pct(last.parse.all.busy)} (+parse), ${pct(last.klaxon.all.busy)} (klaxon); ` +
+        `GC pauses ${gc(last.bare)}, ${gc(last.parse)}, ${gc(last.klaxon)} µs a record`,
     );
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
