@@ -34,10 +34,13 @@ afterEach(async () => {
  */
 function instance(cfg: KafkaSourceConfig, clientId: string, checkpoints: boolean) {
   const got = new Map<number, number[]>();
+  const warnings: string[] = [];
+  const logger = { info: () => undefined, error: () => undefined, warn: (_: object, msg?: string) => void warnings.push(msg ?? '') };
   const source = new KafkaSource(
     { ...cfg, clientId },
     {
       clock: systemClock,
+      logger,
       ...(checkpoints ? { state: { retention: () => [], restoreReference: () => false } } : {}),
       tuning: { lagPollMs: 1_000, topicPollMs: 1_000 },
     },
@@ -50,7 +53,7 @@ function instance(cfg: KafkaSourceConfig, clientId: string, checkpoints: boolean
       got.set(r.partition, offsets);
     }
   };
-  return { source, got, record };
+  return { source, got, record, warnings };
 }
 
 /** Where the checkpoint topic says each partition replays from. */
@@ -129,6 +132,8 @@ describe('kafka source: a partition revoked with records applied but not committ
     // b reads them again from the committed offset (at-least-once) and commits them.
     await waitFor(async () => (await committedOf(groupId, topic)).join() === '100,110', { what: 'b committing partition 1' });
     expect(b.got.get(1)).toEqual(range(100, 110));
+    // Each was told that it shares its group (checkpoints of one klaxon per group only).
+    for (const x of [a, b]) await waitFor(() => x.warnings.some((w) => w.startsWith('another consumer shares this kafka group')), { what: 'the shared-group warning' });
 
     // New records on the partition a still owns: committed, and checkpointed again. On the
     // code before the fix no checkpoint came any more: partition 1's applied offset 110 could

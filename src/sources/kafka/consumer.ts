@@ -370,6 +370,7 @@ export class KafkaSource implements Source {
       this.joinedThisSession = true;
       this.lastResponseMs = this.deps.clock.now();
       log?.info({ groupId: payload.groupId, assignment: payload.memberAssignment }, 'joined the kafka consumer group');
+      if (!this.deps.owner) void this.warnIfShared(admin, payload.groupId);
       if (!first.settled) first.resolve();
     });
     // Any broker response proves the connection; FETCH does not (kafkajs emits it after a failed fetch too).
@@ -381,6 +382,25 @@ export class KafkaSource implements Source {
       if (!payload.restart) ended.resolve('crashed');
     });
     consumer.on(consumer.events.STOP, () => this.setJoined(false));
+  }
+
+  /**
+   * Without scale-out every klaxon holds every stream, so two in one group each see only some
+   * partitions' records, and both write the same streams' references to the checkpoint topic,
+   * overwriting each other. Nothing stops a second one joining; say so where operators look.
+   */
+  private async warnIfShared(admin: Admin, groupId: string): Promise<void> {
+    try {
+      const members = (await admin.describeGroups([groupId])).groups[0]?.members.length ?? 0;
+      if (members > 1) {
+        this.deps.logger?.warn(
+          { groupId, members },
+          'another consumer shares this kafka group: each klaxon sees only its partitions, and their checkpoints overwrite each other; give each klaxon its own groupId, or use scale-out',
+        );
+      }
+    } catch {
+      // Only a warning: the next join asks again.
+    }
   }
 
   // ---------------------------------------------------------------- ownership (scale-out)
