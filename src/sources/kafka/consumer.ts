@@ -491,6 +491,19 @@ export class KafkaSource implements Source {
     this.lastResponseMs = this.deps.clock.now();
     // A late batch of a partition this instance no longer owns: another member reads it now.
     if (this.deps.owner ? !this.owned.has(partition) : this.progress.isRevoked(key)) return;
+    const high = Number(batch.highWatermark);
+    if (high < this.progress.next(key)) {
+      // A log never shrinks below what was read from it: this is another log under the same
+      // name (the topic deleted and created again) or one truncated (unclean leader election).
+      // Its offsets start over, so records at offsets applied before are new; skipped as a
+      // redelivery they would be lost. Start the partition afresh.
+      this.deps.logger?.warn(
+        { topic, partition, applied: this.progress.next(key), highWatermark: high },
+        'the partition holds fewer records than were applied from it (topic recreated or truncated); reading it afresh',
+      );
+      this.progress.forget(key);
+      this.lag.forget(topic, partition);
+    }
     if (this.progress.mustHold(key)) {
       // Nothing is resolved, so this batch is fetched again on resume.
       this.progress.hold(p.pause());
@@ -499,7 +512,7 @@ export class KafkaSource implements Source {
     this.inBatch = true;
     try {
       await this.deliver(p, key, sink);
-      await this.commit(p, key, topic, partition, Number(batch.highWatermark));
+      await this.commit(p, key, topic, partition, high);
     } catch (err) {
       this.redeliverUncommitted(consumer, key, topic, partition, err);
       throw err;

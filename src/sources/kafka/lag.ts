@@ -50,6 +50,13 @@ export class LagTracker {
     }
   }
 
+  /** The partition's log was replaced or truncated: its offsets start over, below what was seen. */
+  forget(topic: string, partition: number): void {
+    const k = partitionKey(topic, partition);
+    this.committed.delete(k);
+    this.highs.delete(k);
+  }
+
   private set(topic: string, partition: number, lag: number): void {
     this.metrics.lag(topic, partition, Math.max(0, lag));
   }

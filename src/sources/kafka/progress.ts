@@ -141,7 +141,10 @@ export class PartitionProgress {
     return this.appliedTo.get(key) ?? this.retained.get(key) ?? 0;
   }
 
-  /** Scale-out: the partition went to another instance; what this process knew of it no longer holds. */
+  /**
+   * What this process knew of the partition no longer holds: in scale-out it went to another
+   * instance; or its log was replaced (the topic created again) or truncated.
+   */
   forget(key: string): void {
     this.pending.delete(key);
     this.replayUntil.delete(key);
