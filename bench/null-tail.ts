@@ -1,6 +1,7 @@
 import { DEFAULT_EVALUATE, draws, trueModel } from '../src/calibration/evaluate.js';
 import { fitGammaMoments, gammaUpperQuantile } from '../src/calibration/gamma.js';
 import { bootstrapNull, nullThreshold, quantileSorted } from '../src/calibration/null.js';
+import { fitPredictiveGamma, logShapeSd, predictiveUpperQuantile } from '../src/calibration/predictive.js';
 import { median } from '../src/math/median.js';
 import { createRng } from '../src/math/rng.js';
 import { fitFresh } from '../src/stream/refit.js';
@@ -18,14 +19,16 @@ import { MEASURES } from '../src/stream/view.js';
  * Beside `nullThreshold` (a gamma matched to the replicates' mean and variance), a candidate:
  * above the replicates' 80% quantile u, an exponential tail whose scale is the mean excess over
  * u (peaks over a threshold, the generalised Pareto's shape fixed at 0), judged on the same
- * draws. "On the pool": each tail model fitted to the whole pool, its error without B = 200's
- * noise.
+ * draws. And the predictive gamma (src/calibration/predictive.ts): x̄ times an F(2k, 2Bk)
+ * quantile, which removes the noise of the replicates' mean exactly under the gamma, with and
+ * without the allowance for the noise of the shape. "On the pool": each tail model fitted to
+ * the whole pool, its error without B = 200's noise.
  */
 
 const B = 200;
 const SUBSETS = 400;
 const ALPHAS = [0.01, 1e-3, 1e-4];
-type Rule = 'gamma (in use)' | 'exponential (candidate)';
+type Rule = 'gamma (in use)' | 'exponential (candidate)' | 'predictive, scale only' | 'predictive (candidate)';
 
 /** The candidate's tail: P(X > x) = share·exp(−(x − u)/scale) above the 80% quantile u. */
 function exponentialTail(sorted: Float64Array): { u: number; share: number; scale: number } {
@@ -51,9 +54,20 @@ function exponentialThreshold(sorted: Float64Array, alpha: number): number {
   return alpha < 1 / (sorted.length + 1) ? Math.max(t, sorted[sorted.length - 1]!) : t;
 }
 
+/** The predictive gamma as `nullThreshold` would use it. */
+function predictiveThreshold(shapeSpread: boolean): (sorted: Float64Array, alpha: number) => number {
+  return (sorted, alpha) => {
+    if (alpha * sorted.length >= 10) return quantileSorted(sorted, 1 - alpha);
+    const t = predictiveUpperQuantile(fitPredictiveGamma(sorted)!, alpha, shapeSpread);
+    return alpha < 1 / (sorted.length + 1) ? Math.max(t, sorted[sorted.length - 1]!) : t;
+  };
+}
+
 const RULES: [Rule, (sorted: Float64Array, alpha: number) => number][] = [
   ['gamma (in use)', nullThreshold],
   ['exponential (candidate)', exponentialThreshold],
+  ['predictive, scale only', predictiveThreshold(false)],
+  ['predictive (candidate)', predictiveThreshold(true)],
 ];
 
 /** Each tail model fitted to the whole pool, whatever the pool resolves. */
@@ -63,6 +77,8 @@ const POOL_MODEL: Record<Rule, (sorted: Float64Array, alpha: number) => number> 
     return gammaUpperQuantile(g.shape, g.scale, alpha);
   },
   'exponential (candidate)': exponentialQuantile,
+  'predictive, scale only': (sorted, alpha) => predictiveUpperQuantile(fitPredictiveGamma(sorted)!, alpha, false),
+  'predictive (candidate)': (sorted, alpha) => predictiveUpperQuantile(fitPredictiveGamma(sorted)!, alpha, true),
 };
 
 /** Replicates in the pool per d: α is read only where the pool expects ≥ 10 exceedances. */
@@ -93,12 +109,13 @@ export async function benchNullTail(log: (line: string) => void): Promise<void> 
       estimator: s.estimator,
       seed: `${s.seed}:d${d}:null`,
     });
+    const shapeNoise: string[] = [];
     for (const m of MEASURES) {
       const sorted = nul.values[m];
       const N = sorted.length;
       const read = ALPHAS.filter((alpha) => N * alpha >= 10);
       for (const [rule, threshold] of RULES) {
-        const pick = createRng(`tail:d${d}:${m}`); // the same draws of 200 for both rules
+        const pick = createRng(`tail:d${d}:${m}`); // the same draws of 200 for every rule
         const cells = read.map((alpha) => {
           const ratios: number[] = [];
           const thresholds: number[] = [];
@@ -118,9 +135,25 @@ export async function benchNullTail(log: (line: string) => void): Promise<void> 
         const unread = ALPHAS.length - read.length;
         log(`| ${d} | ${N.toLocaleString('en-US')} | ${m} | ${rule} | ${[...cells, ...Array<string>(unread).fill('not read')].join(' | ')} | ${onPool.join(', ')} |`);
       }
+      shapeNoise.push(`${m} ${shapeSpread(sorted, createRng(`tail:d${d}:${m}`))}`);
     }
-    log(`<!-- d = ${d}: K = ${ref.model.k}, ${((performance.now() - t0) / 1000).toFixed(0)} s -->`);
+    log(`<!-- d = ${d}: K = ${ref.model.k}, ${((performance.now() - t0) / 1000).toFixed(0)} s; shape on the pool, sd of log k̂ over the draws of 200 vs the allowance's: ${shapeNoise.join('; ')} -->`);
   }
+}
+
+/** The pool's moment shape, and the sd of log k̂ over draws of B (the first α's draws) against the gamma's delta method. */
+function shapeSpread(sorted: Float64Array, pick: ReturnType<typeof createRng>): string {
+  const N = sorted.length;
+  const logs: number[] = [];
+  const sub = new Float64Array(B);
+  for (let r = 0; r < SUBSETS; r++) {
+    for (let i = 0; i < B; i++) sub[i] = sorted[Math.floor(pick.uniform() * N)]!;
+    logs.push(Math.log(fitGammaMoments(sub)!.shape));
+  }
+  const mean = logs.reduce((acc, x) => acc + x, 0) / logs.length;
+  const sd = Math.sqrt(logs.reduce((acc, x) => acc + (x - mean) ** 2, 0) / (logs.length - 1));
+  const k = fitGammaMoments(sorted)!.shape;
+  return `k ${k.toFixed(1)}, ${sd.toFixed(3)} vs ${logShapeSd(k, B).toFixed(3)}`;
 }
 
 /** The share of a sorted sample above t. */
