@@ -1,6 +1,6 @@
 /**
  * The regularized incomplete beta function and the F distribution built on it: the tail of a
- * ratio of two independent gammas with a common scale. `gamma.ts` uses it for a tail that
+ * ratio of two independent gammas with a common scale. `predictive.ts` uses it for a tail that
  * allows for the noise in the replicates' mean.
  *
  * @example
