@@ -1,6 +1,7 @@
 import { DEFAULT_EVALUATE, draws, trueModel } from '../src/calibration/evaluate.js';
 import { fitGammaMoments, gammaUpperQuantile } from '../src/calibration/gamma.js';
 import { bootstrapNull, nullThreshold, quantileSorted } from '../src/calibration/null.js';
+import { fitPredictiveGamma, logShapeSd, predictiveUpperQuantile } from '../src/calibration/predictive.js';
 import { median } from '../src/math/median.js';
 import { createRng } from '../src/math/rng.js';
 import { fitFresh } from '../src/stream/refit.js';
@@ -8,24 +9,26 @@ import { MEASURES } from '../src/stream/view.js';
 
 /**
  * How far a calibrated threshold can be trusted in the tail. A stream's null has B = 200
- * replicates; beyond α·B = 10 its threshold comes from a gamma fitted by moments
- * (`nullThreshold`), and the default JS warning (one false alarm per 30 days) asks for
+ * replicates; beyond α·B = 10 its threshold comes from a gamma fitted by moments, taken
+ * predictively (`nullThreshold`, src/calibration/predictive.ts), and the default JS warning (one false alarm per 30 days) asks for
  * α ≈ 4·10⁻⁶, which no run of `evaluate` can check. Here the bootstrap world is taken as the
  * truth: the same bootstrap is run for a pool of many replicates (the reference and settings
  * of `klaxon evaluate`), and thresholds computed from 200 of them at a time are judged by
  * the share of the pool that exceeds them. That isolates the tail model and B = 200's noise
  * from the bootstrap's own mismatch with the live reference (see BENCHMARKS, evaluate).
- * Beside `nullThreshold` (a gamma matched to the replicates' mean and variance), a candidate:
- * above the replicates' 80% quantile u, an exponential tail whose scale is the mean excess over
- * u (peaks over a threshold, the generalised Pareto's shape fixed at 0), judged on the same
- * draws. "On the pool": each tail model fitted to the whole pool, its error without B = 200's
- * noise.
+ * Beside `nullThreshold` (x̄ times an F(2k, 2Bk) quantile, averaged over the moment shape's
+ * noise), on the same draws: the plug-in gamma it replaced (the gamma matched to the
+ * replicates' mean and variance, its quantile read as if exact); the predictive rule without
+ * the shape's allowance; and an exponential candidate: above the replicates' 80% quantile u,
+ * an exponential tail whose scale is the mean excess over u (peaks over a threshold, the
+ * generalised Pareto's shape fixed at 0). "On the pool": each tail model fitted to the whole
+ * pool, its error without B = 200's noise.
  */
 
 const B = 200;
 const SUBSETS = 400;
 const ALPHAS = [0.01, 1e-3, 1e-4];
-type Rule = 'gamma (in use)' | 'exponential (candidate)';
+type Rule = 'plug-in gamma (before)' | 'exponential (candidate)' | 'predictive, scale only' | 'predictive (in use)';
 
 /** The candidate's tail: P(X > x) = share·exp(−(x − u)/scale) above the 80% quantile u. */
 function exponentialTail(sorted: Float64Array): { u: number; share: number; scale: number } {
@@ -51,18 +54,37 @@ function exponentialThreshold(sorted: Float64Array, alpha: number): number {
   return alpha < 1 / (sorted.length + 1) ? Math.max(t, sorted[sorted.length - 1]!) : t;
 }
 
+/** The plug-in gamma `nullThreshold` used before the predictive one. */
+function plugInThreshold(sorted: Float64Array, alpha: number): number {
+  if (alpha * sorted.length >= 10) return quantileSorted(sorted, 1 - alpha);
+  const g = fitGammaMoments(sorted)!;
+  const t = gammaUpperQuantile(g.shape, g.scale, alpha);
+  return alpha < 1 / (sorted.length + 1) ? Math.max(t, sorted[sorted.length - 1]!) : t;
+}
+
+/** The predictive gamma as `nullThreshold` uses it, but without the shape's allowance. */
+function scaleOnlyThreshold(sorted: Float64Array, alpha: number): number {
+  if (alpha * sorted.length >= 10) return quantileSorted(sorted, 1 - alpha);
+  const t = predictiveUpperQuantile(fitPredictiveGamma(sorted)!, alpha, false);
+  return alpha <= 1 / (sorted.length + 1) ? Math.max(t, sorted[sorted.length - 1]!) : t;
+}
+
 const RULES: [Rule, (sorted: Float64Array, alpha: number) => number][] = [
-  ['gamma (in use)', nullThreshold],
+  ['plug-in gamma (before)', plugInThreshold],
   ['exponential (candidate)', exponentialThreshold],
+  ['predictive, scale only', scaleOnlyThreshold],
+  ['predictive (in use)', nullThreshold],
 ];
 
 /** Each tail model fitted to the whole pool, whatever the pool resolves. */
 const POOL_MODEL: Record<Rule, (sorted: Float64Array, alpha: number) => number> = {
-  'gamma (in use)': (sorted, alpha) => {
+  'plug-in gamma (before)': (sorted, alpha) => {
     const g = fitGammaMoments(sorted)!;
     return gammaUpperQuantile(g.shape, g.scale, alpha);
   },
   'exponential (candidate)': exponentialQuantile,
+  'predictive, scale only': (sorted, alpha) => predictiveUpperQuantile(fitPredictiveGamma(sorted)!, alpha, false),
+  'predictive (in use)': (sorted, alpha) => predictiveUpperQuantile(fitPredictiveGamma(sorted)!, alpha, true),
 };
 
 /** Replicates in the pool per d: α is read only where the pool expects ≥ 10 exceedances. */
@@ -93,12 +115,13 @@ export async function benchNullTail(log: (line: string) => void): Promise<void> 
       estimator: s.estimator,
       seed: `${s.seed}:d${d}:null`,
     });
+    const shapeNoise: string[] = [];
     for (const m of MEASURES) {
       const sorted = nul.values[m];
       const N = sorted.length;
       const read = ALPHAS.filter((alpha) => N * alpha >= 10);
       for (const [rule, threshold] of RULES) {
-        const pick = createRng(`tail:d${d}:${m}`); // the same draws of 200 for both rules
+        const pick = createRng(`tail:d${d}:${m}`); // the same draws of 200 for every rule
         const cells = read.map((alpha) => {
           const ratios: number[] = [];
           const thresholds: number[] = [];
@@ -118,9 +141,25 @@ export async function benchNullTail(log: (line: string) => void): Promise<void> 
         const unread = ALPHAS.length - read.length;
         log(`| ${d} | ${N.toLocaleString('en-US')} | ${m} | ${rule} | ${[...cells, ...Array<string>(unread).fill('not read')].join(' | ')} | ${onPool.join(', ')} |`);
       }
+      shapeNoise.push(`${m} ${shapeSpread(sorted, createRng(`tail:d${d}:${m}`))}`);
     }
-    log(`<!-- d = ${d}: K = ${ref.model.k}, ${((performance.now() - t0) / 1000).toFixed(0)} s -->`);
+    log(`<!-- d = ${d}: K = ${ref.model.k}, ${((performance.now() - t0) / 1000).toFixed(0)} s; shape on the pool, sd of log k̂ over the draws of 200 vs the allowance's: ${shapeNoise.join('; ')} -->`);
   }
+}
+
+/** The pool's moment shape, and the sd of log k̂ over draws of B (the first α's draws) against the gamma's delta method. */
+function shapeSpread(sorted: Float64Array, pick: ReturnType<typeof createRng>): string {
+  const N = sorted.length;
+  const logs: number[] = [];
+  const sub = new Float64Array(B);
+  for (let r = 0; r < SUBSETS; r++) {
+    for (let i = 0; i < B; i++) sub[i] = sorted[Math.floor(pick.uniform() * N)]!;
+    logs.push(Math.log(fitGammaMoments(sub)!.shape));
+  }
+  const mean = logs.reduce((acc, x) => acc + x, 0) / logs.length;
+  const sd = Math.sqrt(logs.reduce((acc, x) => acc + (x - mean) ** 2, 0) / (logs.length - 1));
+  const k = fitGammaMoments(sorted)!.shape;
+  return `k ${k.toFixed(1)}, ${sd.toFixed(3)} vs ${logShapeSd(k, B).toFixed(3)}`;
 }
 
 /** The share of a sorted sample above t. */

@@ -3,6 +3,7 @@ import { binomialInterval99, DEFAULT_EVALUATE, runEvaluate } from '../../src/cal
 import { bootstrapNull, empiricalPValue, nullFromJson, nullThreshold, nullToJson, quantileSorted, tailPValue } from '../../src/calibration/null.js';
 import { createGmm } from '../../src/gmm/model.js';
 import type { MixtureSettings } from '../../src/stream/refit.js';
+import { createRng } from '../../src/math/rng.js';
 
 const mixture: MixtureSettings = { components: { min: 2, max: 2 }, covarianceType: 'full', nInit: 1, maxIter: 100, tol: 1e-3, regCovar: 1e-6 };
 const reference = createGmm({ k: 2, d: 2, weights: [0.6, 0.4], means: [-1.2, 0, 1.8, 0], covariances: [1, 0, 0, 1, 1, 0.3, 0.3, 1], covarianceType: 'full' });
@@ -25,6 +26,19 @@ describe('p-values and quantiles of the null', () => {
     expect(far).toBeGreaterThanOrEqual(n[999]!); // never below the largest replicate
     expect(tailPValue(n, far)).toBeLessThan(1 / 1001);
     expect(nullThreshold(n, 1e-4)).toBeLessThan(nullThreshold(n, 1e-6));
+  });
+
+  it('gives tail p-values below α exactly beyond the α threshold', () => {
+    // A gamma-ish null of 200: χ²₁₁/1000 by summing squared normals.
+    const rng = createRng('tail-consistency');
+    const n = Float64Array.from({ length: 200 }, () => {
+      let s = 0;
+      for (let i = 0; i < 11; i++) s += rng.normal() ** 2;
+      return s / 1000;
+    }).sort();
+    const alphas = [0.049, 0.02, 0.01, 1 / 201, 0.004, 1e-3, 1e-4, 1e-6];
+    const xs = [...Array.from(n), ...alphas.flatMap((a) => [nullThreshold(n, a) * (1 - 1e-9), nullThreshold(n, a) * (1 + 1e-9)])];
+    for (const a of alphas) for (const x of xs) expect([a, x, tailPValue(n, x) < a]).toEqual([a, x, x > nullThreshold(n, a)]);
   });
 
   it('is seeded, and survives JSON', async () => {
