@@ -125,8 +125,9 @@ export async function benchNullTail(log: (line: string) => void): Promise<void> 
         const cells = read.map((alpha) => {
           const ratios: number[] = [];
           const thresholds: number[] = [];
-          const sub = new Float64Array(B);
           for (let r = 0; r < SUBSETS; r++) {
+            // A fresh array each draw: nullThreshold remembers its answers per array.
+            const sub = new Float64Array(B);
             for (let i = 0; i < B; i++) sub[i] = sorted[Math.floor(pick.uniform() * N)]!;
             sub.sort();
             const t = threshold(sub, alpha);

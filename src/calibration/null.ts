@@ -218,18 +218,32 @@ const MIN_TAIL_COUNT = 10;
  * new draw allowing for the noise of the B replicates' mean and shape (predictive.ts; a
  * plug-in gamma from 200 replicates is exceeded 1.1–2.9× as often as asked, BENCHMARKS,
  * tail). Never below the largest replicate when α ≤ 1/(B + 1) (B draws have not gone past a
- * quantile that far out).
+ * quantile that far out). `nullSorted` must not change afterwards: tail answers are remembered
+ * per array.
  */
 export function nullThreshold(nullSorted: Float64Array, alpha: number): number {
   const B = nullSorted.length;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must lie in (0, 1), got ${alpha}`);
   if (alpha * B >= MIN_TAIL_COUNT) return quantileSorted(nullSorted, 1 - alpha);
-  const g = fitPredictiveGamma(nullSorted);
-  const max = nullSorted[B - 1] ?? NaN;
-  if (g === undefined) return max;
-  const t = predictiveUpperQuantile(g, alpha);
-  return alpha <= 1 / (B + 1) ? Math.max(t, max) : t;
+  let known = tailThresholds.get(nullSorted);
+  if (known === undefined) tailThresholds.set(nullSorted, (known = new Map()));
+  let t = known.get(alpha);
+  if (t === undefined) {
+    const g = fitPredictiveGamma(nullSorted);
+    const max = nullSorted[B - 1] ?? NaN;
+    t = g === undefined ? max : predictiveUpperQuantile(g, alpha);
+    if (alpha <= 1 / (B + 1)) t = Math.max(t, max);
+    known.set(alpha, t);
+  }
+  return t;
 }
+
+/**
+ * Tail thresholds already computed, per null (its sorted replicates, never changed once made)
+ * and level: a predictive quantile takes ~0.1 ms of bisection over incomplete betas, and every
+ * evaluation asks again for each stream, measure and severity.
+ */
+const tailThresholds = new WeakMap<Float64Array, Map<number, number>>();
 
 /**
  * A p-value that reaches below 1/(B + 1), the counterpart of `nullThreshold`: for α·B < 10,

@@ -41,6 +41,18 @@ describe('p-values and quantiles of the null', () => {
     for (const a of alphas) for (const x of xs) expect([a, x, tailPValue(n, x) < a]).toEqual([a, x, x > nullThreshold(n, a)]);
   });
 
+  it('remembers tail thresholds per null and level, giving what a fresh computation gives', () => {
+    const rng = createRng('tail-memo');
+    const n = Float64Array.from({ length: 200 }, () => rng.normal() ** 2 + rng.normal() ** 2).sort();
+    const first = [1e-3, 1e-5].map((a) => nullThreshold(n, a));
+    expect(first[0]).toBeLessThan(first[1]!);
+    // The same levels again, and on a copy (nothing remembered for it yet): the same numbers.
+    expect([1e-3, 1e-5].map((a) => nullThreshold(n, a))).toEqual(first);
+    expect([1e-3, 1e-5].map((a) => nullThreshold(Float64Array.from(n), a))).toEqual(first);
+    // Another null is not answered from this one's memory.
+    expect(nullThreshold(Float64Array.from(n, (x) => 2 * x), 1e-3)).toBeCloseTo(2 * first[0]!, 9);
+  });
+
   it('is seeded, and survives JSON', async () => {
     const s = { replicates: 12, windowSamples: 300, referenceSamples: 1000, mixture, estimator: { method: 'auto' as const, targetStderr: 0.005 }, seed: 'n' };
     const a = await bootstrapNull(reference, undefined, s);
