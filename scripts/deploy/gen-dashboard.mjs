@@ -286,13 +286,15 @@ const panels = [
   }),
   timeseries({
     title: 'Time since last evaluation',
-    description: 'KlaxonStreamStale fires when this stays above 3 evaluation intervals (dashed) while the stream is ready.',
+    description:
+      'KlaxonStreamStale fires when the time since the last evaluation stays above 3 evaluation intervals (dashed) while the window changed after that evaluation (time since the window changed below it) and the stream is ready. A quiet stream’s window stops changing: its evaluation stays current.',
     w: 8,
     unit: 's',
     min: 0,
     defs: [
       [`time() - max(klaxon_last_evaluation_timestamp_seconds{${S}} > 0)`, 'since last evaluation'],
       [`3 * max(klaxon_evaluation_interval_seconds{${S}})`, 'stale after'],
+      [`time() - max(klaxon_window_changed_timestamp_seconds{${S}})`, 'since the window changed'],
     ],
     overrides: [byName('stale after', [fixedColor('orange'), { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }])],
   }),

@@ -187,6 +187,13 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
   streamGauge(
     registry,
     view,
+    'klaxon_window_changed_timestamp_seconds',
+    'Unix time the stream\'s window was last seen to change (records in, or aged out): evaluations before it are behind; a quiet stream is not.',
+    (s) => (s.windowChangedMs !== undefined ? s.windowChangedMs / 1000 : undefined),
+  );
+  streamGauge(
+    registry,
+    view,
     'klaxon_evaluation_interval_seconds',
     'Configured interval between evaluations, for stale-stream alert rules.',
     (s) => s.evaluationIntervalSeconds,

@@ -90,6 +90,13 @@ export class StreamState {
   private evaluations = 0;
   private refits = 0;
   private records = 0;
+  /**
+   * When the scheduler last found the window changed (records in, or aged out): the window
+   * version it saw then. A stream is behind only when its window changed after its last
+   * evaluation; a quiet one is current, however old that evaluation.
+   */
+  private seenVersion = -1;
+  private windowChangedMs: number | undefined;
   private nextEvaluationMs = -Infinity;
   private lastRefitMs = -Infinity;
   /** After a failed reference fit, when to try again. */
@@ -353,6 +360,10 @@ export class StreamState {
     this.muting.expire(nowMs);
     if (this.ref.model === undefined) return this.ref.collectedData() !== undefined && nowMs >= this.retryReferenceMs;
     this.window.expire(nowMs);
+    if (this.window.version !== this.seenVersion) {
+      this.seenVersion = this.window.version;
+      this.windowChangedMs = nowMs;
+    }
     if (this.window.size < this.config.minSamples) return false;
     return this.refitDue(nowMs) || this.evaluationDue(nowMs);
   }
@@ -523,6 +534,7 @@ export class StreamState {
       recordsTotal: this.records,
       evaluationIntervalSeconds: c.evaluationIntervalSeconds,
       lastEvaluation: this.last,
+      windowChangedMs: this.windowChangedMs,
       thresholds: c.thresholds,
       // The detectors run on while muted, so an alert still due when the mute ends shows at once.
       alert: muted

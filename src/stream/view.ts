@@ -46,6 +46,11 @@ export interface StreamView {
   recordsTotal: number;
   evaluationIntervalSeconds: number;
   lastEvaluation: Evaluation | undefined;
+  /**
+   * When the scheduler last found the window changed (ms since the epoch, to its tick); an
+   * evaluation before that has not seen the window as it is. Absent from views that know none.
+   */
+  windowChangedMs?: number | undefined;
   /** Thresholds in nats per measure; a measure without a threshold is absent. */
   thresholds: Partial<Record<Measure, Partial<Record<Severity, number>>>>;
   /** Current alert state per severity, after hysteresis; false while the stream is muted. */

@@ -20,6 +20,7 @@ export const KLAXON_METRICS: Readonly<Record<string, readonly string[]>> = {
   klaxon_records_total: ['stream'],
   klaxon_records_rejected_total: ['source', 'reason'],
   klaxon_last_evaluation_timestamp_seconds: ['stream'],
+  klaxon_window_changed_timestamp_seconds: ['stream'],
   klaxon_evaluation_interval_seconds: ['stream'],
   klaxon_refit_duration_seconds: [],
   klaxon_evaluation_duration_seconds: [],

@@ -61,6 +61,37 @@ describe('Monitor: evaluation', () => {
     expect(views.at(-1)!.history).toHaveLength(9);
   });
 
+  it('marks when the window last changed: after the last evaluation while records come, not once they stop', async () => {
+    const { m, clock } = monitor([streamConfig(fast)]);
+    await m.init();
+    const views = await rounds(m, clock, 4, (i) => records(500, normal(0, 1), i));
+    const busy = views.at(-1)!;
+    // Each round's records are seen and evaluated in the same pass: the evaluation is current.
+    expect(busy.windowChangedMs).toBe(1_000_000 + 30_000);
+    expect(busy.lastEvaluation!.timestampMs).toBeGreaterThanOrEqual(busy.windowChangedMs!);
+    // Records that nothing has evaluated yet (the interval has not passed): the window changed after.
+    m.ingest('test', records(100, normal(0, 1), 98));
+    await m.runDue(); // due: refitted and evaluated now
+    m.ingest('test', records(100, normal(0, 1), 99));
+    clock.advance(1_000);
+    await m.runDue();
+    const behind = m.stream('s')!;
+    expect(behind.windowChangedMs).toBe(clock.now());
+    expect(behind.windowChangedMs).toBeGreaterThan(behind.lastEvaluation!.timestampMs);
+    // Then quiet: the next due pass evaluates them, and nothing changes after that however long.
+    clock.advance(10_000);
+    await m.runDue();
+    const caughtUp = m.stream('s')!.lastEvaluation!.timestampMs;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(60_000);
+      await m.runDue();
+    }
+    const quiet = m.stream('s')!;
+    expect(quiet.lastEvaluation!.timestampMs).toBe(caughtUp);
+    expect(quiet.windowChangedMs).toBe(behind.windowChangedMs);
+    expect(quiet.windowChangedMs).toBeLessThanOrEqual(caughtUp);
+  });
+
   it('is reproducible: the same data gives bit-identical evaluations', async () => {
     const run = async (): Promise<unknown> => {
       const { m, clock } = monitor([streamConfig({ fields: ['x', 'y'], window: { size: 400 }, components: 2, fit: { nInit: 1 } })]);
