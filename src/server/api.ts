@@ -20,6 +20,8 @@ export interface StreamJson {
   recordsTotal: number | null;
   evaluationIntervalSeconds: number | null;
   lastEvaluation: EvaluationJson | null;
+  /** When the window was last seen to change (ms since the epoch); an evaluation before it is behind. */
+  windowChangedMs: number | null;
   thresholds: Partial<Record<Measure, Partial<Record<Severity, number | null>>>>;
   alert: Record<Severity, boolean>;
   muted: boolean;
@@ -79,6 +81,7 @@ export function streamJson(s: StreamView): StreamJson {
     recordsTotal: finite(s.recordsTotal),
     evaluationIntervalSeconds: finite(s.evaluationIntervalSeconds),
     lastEvaluation: s.lastEvaluation ? evaluationJson(s.lastEvaluation) : null,
+    windowChangedMs: s.windowChangedMs === undefined ? null : finite(s.windowChangedMs),
     thresholds,
     alert: { warning: s.alert.warning, critical: s.alert.critical },
     muted: s.muted === true,

@@ -18,6 +18,7 @@ interface Helpers {
   niceTicks(lo: number, hi: number, count: number): number[];
   fmt(v: number | null, digits?: number): string;
   streamState(s: unknown): string;
+  isStale(s: unknown, nowMs: number): boolean;
   level(v: number | null, t: unknown): string;
   defaultMeasure(s: unknown): string;
 }
@@ -95,6 +96,16 @@ describe('status page helpers', () => {
     expect(page.fmt(2e-7)).toBe('2.0e-7');
     expect(page.fmt(null)).toBe('—');
     expect(page.fmt(Number.NaN)).toBe('—');
+  });
+
+  it('calls a stream stale as the alert rule does: new data, no evaluation for three intervals', () => {
+    const s = (windowChangedMs: number | null) => ({ ready: true, evaluationIntervalSeconds: 10, lastEvaluation: { timestampMs: 100_000 }, windowChangedMs });
+    expect(page.isStale(s(101_000), 131_000)).toBe(true);
+    expect(page.isStale(s(101_000), 129_000)).toBe(false); // within three intervals
+    // Quiet since its last evaluation: current, however old.
+    expect(page.isStale(s(99_000), 10_000_000)).toBe(false);
+    expect(page.isStale(s(null), 10_000_000)).toBe(false);
+    expect(page.isStale({ ...s(101_000), ready: false }, 10_000_000)).toBe(false);
   });
 
   it('reads the state of a stream the way the badges show it', () => {

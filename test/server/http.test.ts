@@ -111,6 +111,7 @@ describe('startHttpServer', () => {
         'thresholds',
         'topic',
         'window',
+        'windowChangedMs',
         'windowSamples',
       ].sort(),
     );

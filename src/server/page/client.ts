@@ -165,6 +165,16 @@ var KlaxonPage = (function () {
     return 'ok';
   }
 
+  // As the KlaxonStreamStale rule: no evaluation for three intervals although the window changed
+  // after the last one. A quiet stream (no records since) keeps a current evaluation.
+  function isStale(s, nowMs) {
+    var last = s.lastEvaluation;
+    var interval = s.evaluationIntervalSeconds;
+    if (!s.ready || !last || !(interval > 0)) return false;
+    if (s.windowChangedMs === null || s.windowChangedMs === undefined || s.windowChangedMs <= last.timestampMs) return false;
+    return nowMs - last.timestampMs > 3 * interval * 1000;
+  }
+
   var BADGE = {
     ok: 'no drift', warning: 'drift \u00b7 warning', critical: 'drift \u00b7 critical',
     warming: 'warming up', collecting: 'collecting reference'
@@ -186,7 +196,8 @@ var KlaxonPage = (function () {
 
   var helpers = {
     marginal: marginal, pdf: pdf, densityCurves: densityCurves, niceTicks: niceTicks, timeTicks: timeTicks,
-    fmt: fmt, fmtCount: fmtCount, ago: ago, until: until, streamState: streamState, level: level, defaultMeasure: defaultMeasure
+    fmt: fmt, fmtCount: fmtCount, ago: ago, until: until, streamState: streamState, isStale: isStale, level: level,
+    defaultMeasure: defaultMeasure
   };
   if (typeof document === 'undefined') return helpers;
 
@@ -559,13 +570,13 @@ var KlaxonPage = (function () {
     var measure = ui.selected[s.name] || defaultMeasure(s);
     var last = s.lastEvaluation;
     var interval = s.evaluationIntervalSeconds;
-    var stale = s.ready && last && interval > 0 && now() - last.timestampMs > 3 * interval * 1000;
+    var stale = isStale(s, now());
     var sub = [s.fields.join(', '), 'd = ' + s.dimension];
     if (s.topic) sub.push('topic ' + s.topic);
     var el = h('article', { class: 'card', 'data-stream': s.name, 'data-state': st, 'data-muted': s.muted ? 'true' : 'false' }, [
       h('div', { class: 'head' }, [
         h('div', { class: 'titles' }, [h('h2', { class: 'name' }, [s.name]), h('div', { class: 'sub' }, [sub.join(' \u00b7 ')])]),
-        stale ? h('span', { class: 'badge stale', title: 'no evaluation for over three intervals' }, ['stale']) : null,
+        stale ? h('span', { class: 'badge stale', title: 'new records, but no evaluation for over three intervals' }, ['stale']) : null,
         s.muted ? h('span', { class: 'badge muted', 'data-badge': 'muted', title: 'alerts held off by an operator; divergences are still measured' },
           ['muted' + (s.mutedUntilMs ? ' until ' + until(s.mutedUntilMs, now()) : '')]) : null,
         st === 'muted' ? null : h('span', { class: 'badge', 'data-badge': st }, [BADGE[st]])
