@@ -195,7 +195,7 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
     registry,
     view,
     'klaxon_evaluation_interval_seconds',
-    'Configured interval between evaluations, for stale-stream alert rules.',
+    'Seconds between evaluations while data comes: the evaluation interval, or the refit interval if longer (an evaluation waits for a new fit). For stale-stream alert rules.',
     (s) => s.evaluationIntervalSeconds,
   );
 

@@ -26,7 +26,7 @@ import {
   type StreamPhase,
   type StreamView,
 } from './view.js';
-import { calibratedSpecs, calibrationContext, thresholdsFor, windowRows } from './thresholds.js';
+import { calibratedSpecs, calibrationContext, evaluationCadenceSeconds, thresholdsFor, windowRows } from './thresholds.js';
 import { SlidingWindow } from './window.js';
 
 /** Runs `work`, timing only the time it was running, not the time it spent yielded. */
@@ -532,7 +532,7 @@ export class StreamState {
       windowSamples: this.window.size,
       referenceSamples: this.ref.collected,
       recordsTotal: this.records,
-      evaluationIntervalSeconds: c.evaluationIntervalSeconds,
+      evaluationIntervalSeconds: evaluationCadenceSeconds(c),
       lastEvaluation: this.last,
       windowChangedMs: this.windowChangedMs,
       thresholds: c.thresholds,

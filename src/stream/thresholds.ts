@@ -15,10 +15,19 @@ export function windowRows(config: StreamConfig): number {
   return Math.min(config.window.size, config.fit.maxSamples);
 }
 
+/**
+ * Seconds between evaluations of a stream whose data keeps coming: an evaluation waits for a
+ * window fit it has not seen, so a refit interval longer than the evaluation interval sets the
+ * pace. False alarms per day and the stale-stream rule count evaluations at this cadence.
+ */
+export function evaluationCadenceSeconds(config: StreamConfig): number {
+  return Math.max(config.evaluationIntervalSeconds, config.refitIntervalSeconds);
+}
+
 /** What turns a calibrated spec into nats for a window now holding `windowSize` vectors. */
 export function calibrationContext(config: StreamConfig, windowSize: number): CalibrationContext {
   return {
-    evaluationIntervalSeconds: config.evaluationIntervalSeconds,
+    evaluationIntervalSeconds: evaluationCadenceSeconds(config),
     raiseAfter: config.hysteresis.raiseAfter,
     windowRecords: windowRows(config),
     // A window still filling up is noisier than the null's: its thresholds scale up.

@@ -44,6 +44,7 @@ export interface StreamView {
   windowSamples: number;
   referenceSamples: number;
   recordsTotal: number;
+  /** Seconds between evaluations while data comes (the refit interval if longer: see evaluationCadenceSeconds). */
   evaluationIntervalSeconds: number;
   lastEvaluation: Evaluation | undefined;
   /**

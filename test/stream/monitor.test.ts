@@ -139,6 +139,22 @@ describe('Monitor: evaluation', () => {
     expect(m.stream('s')!.history).toHaveLength(3);
   });
 
+  it('reports the refit interval as the evaluation cadence when it is the longer: an evaluation waits for a new fit', async () => {
+    const { m, clock } = monitor([streamConfig({ ...fast, refitIntervalSeconds: 30, evaluationIntervalSeconds: 10 })]);
+    await m.init();
+    for (let i = 0; i < 7; i++) {
+      m.ingest('test', records(500, normal(), i));
+      await m.runDue();
+      clock.advance(10_000);
+    }
+    // Data every 10 s, evaluations only after the fits at 0, 30 and 60 s.
+    const v = m.stream('s')!;
+    expect(v.history.map((e) => (e.timestampMs - 1_000_000) / 1000)).toEqual([0, 30, 60]);
+    expect(v.evaluationIntervalSeconds).toBe(30);
+    const { m: m2 } = monitor([streamConfig({ ...fast, refitIntervalSeconds: 5, evaluationIntervalSeconds: 10 })]);
+    expect(m2.stream('s')!.evaluationIntervalSeconds).toBe(10);
+  });
+
   it('lets no NaN reach the view: a failing estimator leaves the stream not ready', async () => {
     // 'exact' has no JS: every JS estimate throws.
     const { m } = monitor([streamConfig(fast)], { estimator: { method: 'exact' } });
