@@ -7,6 +7,7 @@
  * betaSurvival(1, 3, 0.5) // P(Beta(1, 3) > 0.5) = 0.5³ = 0.125
  */
 
+import { upperQuantile } from '../math/upper-quantile.js';
 import { logGamma } from './gamma.js';
 
 /** Continued fraction for I_x(a, b) (Numerical Recipes §6.4, modified Lentz); converges fast for x < (a + 1)/(a + b + 2). */
@@ -77,24 +78,4 @@ export function fSurvival(d1: number, d2: number, f: number): number {
  */
 export function fUpperQuantile(d1: number, d2: number, tail: number): number {
   return upperQuantile((f) => fSurvival(d1, d2, f), tail);
-}
-
-/**
- * The x > 0 with survival(x) = tail for a decreasing survival function with survival(0⁺) ≈ 1:
- * doubling to bracket, then bisection to relative 1e-14.
- */
-export function upperQuantile(survival: (x: number) => number, tail: number): number {
-  if (!(tail > 0 && tail < 1)) throw new RangeError(`tail must lie in (0, 1), got ${tail}`);
-  let lo = 0;
-  let hi = 1;
-  while (survival(hi) > tail) {
-    lo = hi;
-    hi *= 2;
-  }
-  for (let i = 0; i < 200 && hi - lo > 1e-14 * hi; i++) {
-    const mid = 0.5 * (lo + hi);
-    if (survival(mid) > tail) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
 }

@@ -8,6 +8,8 @@
  * gammaSurvival(1, 1, 2) // e^{-2} = 0.1353…
  */
 
+import { upperQuantile } from '../math/upper-quantile.js';
+
 /** ln Γ(x), Lanczos (g = 7, n = 9), good to ~1e-15 for x > 0. */
 export function logGamma(x: number): number {
   const c = [
@@ -65,18 +67,9 @@ export function gammaSurvival(shape: number, scale: number, x: number): number {
   return upperRegularizedGamma(shape, x / scale);
 }
 
-/** The x with P(X ≥ x) = tail, X ~ Gamma(shape, scale), by bisection (monotone, called rarely). */
+/** The x with P(X ≥ x) = tail, X ~ Gamma(shape, scale). */
 export function gammaUpperQuantile(shape: number, scale: number, tail: number): number {
-  if (!(tail > 0 && tail < 1)) throw new RangeError(`tail must lie in (0, 1), got ${tail}`);
-  let lo = 0;
-  let hi = shape * scale;
-  while (gammaSurvival(shape, scale, hi) > tail) hi *= 2;
-  for (let i = 0; i < 200 && hi - lo > 1e-14 * hi; i++) {
-    const mid = 0.5 * (lo + hi);
-    if (gammaSurvival(shape, scale, mid) > tail) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
+  return scale * upperQuantile((x) => upperRegularizedGamma(shape, x), tail);
 }
 
 /** Shape and scale matching the sample's mean and variance; undefined without spread. */

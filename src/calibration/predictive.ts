@@ -14,7 +14,8 @@
  * predictiveUpperQuantile({ mean: 1, shape: 5, n: 200 }, 1e-4) // a little above the Gamma(5, 0.2) quantile
  */
 
-import { fSurvival, upperQuantile } from './beta.js';
+import { upperQuantile } from '../math/upper-quantile.js';
+import { fSurvival } from './beta.js';
 import { fitGammaMoments } from './gamma.js';
 
 /** The replicates' mean, the moment estimate of the gamma's shape, and how many replicates. */
