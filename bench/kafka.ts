@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { parseConfig } from '../src/config/resolve.js';
 import { createRng } from '../src/math/rng.js';
+import { createTopicServed } from '../src/sources/kafka/admin.js';
 import { KafkaSource } from '../src/sources/kafka/consumer.js';
 import { systemClock } from '../src/stream/clock.js';
 import { Monitor } from '../src/stream/monitor.js';
@@ -75,7 +76,9 @@ function values(n: number): string[] {
 async function produce(kafka: Kafka, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  // A broker that has just started can answer a new topic with UNKNOWN_TOPIC_OR_PARTITION, which
+  // kafkajs's waitForLeaders does not retry: the benchmark died on a broker it had started itself.
+  await createTopicServed(admin, { topic, numPartitions: PARTITIONS, replicationFactor: 1 });
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { stringify } from 'yaml';
 import { createRng } from '../src/math/rng.js';
+import { createTopicServed } from '../src/sources/kafka/admin.js';
 
 /**
  * Scale-out throughput: the same pre-produced topic read by klaxon processes (the compiled
@@ -40,7 +41,9 @@ function brokers(): string[] {
 async function produce(kafka: Kafka, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: SOURCE_PARTITIONS, replicationFactor: 1 }] });
+  // A broker that has just started can answer a new topic with UNKNOWN_TOPIC_OR_PARTITION, which
+  // kafkajs's waitForLeaders does not retry: the benchmark died on a broker it had started itself.
+  await createTopicServed(admin, { topic, numPartitions: SOURCE_PARTITIONS, replicationFactor: 1 });
   await admin.disconnect();
   const rng = createRng('bench-scale');
   const producer = kafka.producer();
