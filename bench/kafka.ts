@@ -104,6 +104,12 @@ interface Run {
   vectors?: number;
   /** Where the monitor ran its fits and calibrations. */
   background?: 'worker' | 'main';
+  /**
+   * klaxon: from the first chunk after every stream's reference was fitted and calibrated to
+   * the last record, the state a long-running klaxon spends its life in; absent if that
+   * came too late in the run (fewer than a tenth of its records left).
+   */
+  settled?: Span;
 }
 
 /** Wall and CPU (user + system) time of this process over a span of records. */
@@ -146,7 +152,17 @@ class Meter {
   private first: Mark | undefined;
   private warm: (Mark & { seen: number }) | undefined;
   private last: Mark = { wall: 0, cpu: 0, elu: performance.eventLoopUtilization(), gc: 0 };
+  private settledAt: (Mark & { seen: number }) | undefined;
   seen = 0;
+
+  /** Marks the moment the consumer's one-time work is done (the first call counts). */
+  settle(): void {
+    this.settledAt ??= { ...this.now(), seen: this.seen };
+  }
+
+  get settled(): boolean {
+    return this.settledAt !== undefined;
+  }
 
   private now(): Mark {
     const cpu = process.cpuUsage();
@@ -176,10 +192,12 @@ class Meter {
       busy: performance.eventLoopUtilization(this.last.elu, from.elu).utilization,
       gcSeconds: (this.last.gc - from.gc) / 1000,
     });
+    const after = this.settledAt && this.seen - this.settledAt.seen >= this.seen / 10 ? this.settledAt : undefined;
     return {
       all: span(this.first!, this.seen),
       steady: span(this.warm!, this.seen - this.warm!.seen),
       records: this.seen,
+      ...(after && { settled: span(after, this.seen - after.seen) }),
       ...extra,
     };
   }
@@ -273,6 +291,7 @@ async function klaxon(brokerList: string[], topic: string, groupId: string): Pro
   const finished = new Promise<void>((r) => (done = r));
   await source.start(async (batch, options) => {
     if (meter.before()) referencesFitted = monitor.streams().every((s) => s.reference !== undefined);
+    if (!meter.settled && monitor.streams().every((s) => s.calibration?.status === 'ready')) meter.settle();
     monitor.ingest(source.name, batch, options);
     meter.after(batch.length);
     if (meter.seen >= RECORDS) setImmediate(done); // after this chunk's commit
@@ -342,6 +361,14 @@ export async function benchKafka(log: (line: string) => void): Promise<void> {
     log(row(`klaxon: 3 streams, decode, windows, commit, checkpoint, scheduler, ${when}`, 'klaxon', part));
   }
   log('');
+  // Against the bare consumer's own steady rate in the same round: both after their warm-up.
+  const settled = runs.klaxon.flatMap((r, i) => (r.settled ? [r.settled.records / r.settled.seconds / (runs.bare[i]!.steady.records / runs.bare[i]!.steady.seconds)] : []));
+  log(
+    settled.length === 0
+      ? `klaxon's one-time work was not done with a tenth of the records left in any run: no rate after it (more records: KLAXON_BENCH_KAFKA_RECORDS).`
+      : `klaxon after its one-time work (from every reference fitted and calibrated to the last record), against the bare consumer's steady rate in the same round: ` +
+          `${settled.map((x) => `${x.toFixed(2)}×`).join(', ')} (${settled.length} of ${ROUNDS} runs; median ${median(settled).toFixed(2)}×).`,
+  );
   const fitted = runs.klaxon.filter((r) => r.referencesFitted).length;
   const ends = runs.klaxon.map((r) => `${r.atEnd!.fitted}/${r.atEnd!.calibrated}`).join(', ');
   const where = [...new Set(runs.klaxon.map((r) => r.background))].join(' and ');
