@@ -10,6 +10,13 @@ export interface GmmJson {
 
 /** How far the weights may sum from 1 before we refuse them (float32 exports round). */
 const WEIGHT_SUM_TOLERANCE = 1e-6;
+/**
+ * How far a covariance may be from symmetric, relative to its entry's scale √(a_ii a_jj),
+ * before we refuse it: numpy's `allclose` default. scikit-learn keeps float32 for float32
+ * data, and its float32 covariances differ from their transpose by a rounding step or two
+ * (~1e-8 of the scale); 1e-8 of the entry itself refused them.
+ */
+const SYMMETRY_TOLERANCE = 1e-5;
 
 function fail(message: string): never {
   throw new GmmError(message);
@@ -40,13 +47,16 @@ function fullCovariances(type: CovarianceType, raw: unknown, k: number, d: numbe
       const row = numbers(rows[i], `${where}[${i}]`, d);
       for (let j = 0; j < d; j++) out[c * d * d + i * d + j] = row[j]!;
     }
+    const o = c * d * d;
     for (let i = 0; i < d; i++) {
-      const aii = out[c * d * d + i * d + i]!;
+      const aii = out[o + i * d + i]!;
       if (aii <= 0) fail(`${where}[${i}][${i}] must be positive (a variance), got ${aii}`);
+    }
+    for (let i = 0; i < d; i++) {
       for (let j = 0; j < i; j++) {
-        const a = out[c * d * d + i * d + j]!;
-        const b = out[c * d * d + j * d + i]!;
-        if (Math.abs(a - b) > 1e-8 * Math.max(Math.abs(a), Math.abs(b), 1e-300) && Math.abs(a - b) > 1e-12) {
+        const a = out[o + i * d + j]!;
+        const b = out[o + j * d + i]!;
+        if (Math.abs(a - b) > SYMMETRY_TOLERANCE * Math.sqrt(out[o + i * d + i]! * out[o + j * d + j]!)) {
           fail(`${where} must be symmetric: [${i}][${j}]=${a} but [${j}][${i}]=${b}`);
         }
       }

@@ -65,6 +65,15 @@ describe('model JSON', () => {
     expect(gmmToJson(gmmFromJson({ ...good, weights: [0.3000001, 0.7] })).weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 15);
   });
 
+  it('loads a float32 export, whose covariances are symmetric only to a rounding step, and writes it back as it came', () => {
+    // scikit-learn fitted on float32 data (its entries [1][3] and [3][1], one float32 step apart).
+    const lower = -0.04931694641709328;
+    const upper = -0.04931693896651268;
+    const g = gmmFromJson({ ...good, covariances: [[[1.0371, upper], [lower, 0.9482]], [[1, 0], [0, 1]]] });
+    expect(gmmToJson(g).covariances).toEqual([[[1.0371, upper], [lower, 0.9482]], [[1, 0], [0, 1]]]);
+    expect(() => gmmFromJson({ ...good, covariances: [[[1.0371, -0.0494], [lower, 0.9482]], [[1, 0], [0, 1]]] })).toThrow('must be symmetric');
+  });
+
   it.each([
     ['weights must sum to 1', { ...good, weights: [0.3, 0.6] }],
     ['weights[0] must not be negative', { ...good, weights: [-0.3, 1.3] }],
