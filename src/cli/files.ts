@@ -31,8 +31,10 @@ export function readModel(path: string): Gmm {
 }
 
 /**
- * Numeric rows from CSV with a header row, or JSON lines of arrays or flat objects
- * (object keys taken from the first line, in order). Returns n×d row-major.
+ * Numeric rows from CSV, or JSON lines of arrays or flat objects (object keys taken from the
+ * first line, in order). A CSV's first line is its header unless every cell of it is a number
+ * (`np.savetxt` writes none): then it is data, and the columns are numbered as a JSON array's.
+ * Returns n×d row-major.
  */
 export function readData(path: string): { X: Float64Array; n: number; d: number; columns: string[] } {
   const lines = readText(path)
@@ -79,9 +81,11 @@ export function readData(path: string): { X: Float64Array; n: number; d: number;
       }
     }
   } else {
-    columns = first.split(',').map((c) => c.trim());
+    const head = first.split(',').map((c) => c.trim());
+    const headerless = head.every((c) => c !== '' && Number.isFinite(Number(c)));
+    columns = headerless ? head.map((_, i) => String(i)) : head;
     if (columns.some((c) => c === '')) throw new UsageError(`${path}:1: empty column name in the CSV header`);
-    for (const l of lines.slice(1)) {
+    for (const l of headerless ? lines : lines.slice(1)) {
       const cells = l.text.split(',');
       if (cells.length !== columns.length) {
         throw new UsageError(`${path}:${l.line}: expected ${columns.length} cells, got ${cells.length}`);

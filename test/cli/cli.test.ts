@@ -108,6 +108,19 @@ describe('klaxon fit', () => {
     expect(xs[1]).toBeCloseTo(5.5, 0);
   });
 
+  it('reads a CSV without a header (a first line of numbers) as data, every row of it', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${i % 5},${(i * 7) % 13}`);
+    const bareFile = file('bare.csv', rows.join('\n'));
+    expect(klaxon(['fit', '--data', bareFile, '--components', '1']).stdout).toMatch(/ to 40×2:/);
+    const bare = klaxon(['fit', '--data', bareFile, '--components', '1', '--json']);
+    const headed = klaxon(['fit', '--data', file('headed.csv', ['a,b', ...rows].join('\n')), '--components', '1', '--json']);
+    expect((JSON.parse(bare.stdout) as { mean_loglik: number }).mean_loglik).toBe((JSON.parse(headed.stdout) as { mean_loglik: number }).mean_loglik);
+    // One number a line: one column, all four of them (the mean of 1..4, not of 2..4).
+    const out = join(dir, 'scalars.json');
+    expect(klaxon(['fit', '--data', file('scalars.jsonl', '1\n2\n3\n4\n'), '--components', '1', '--out', out]).code).toBe(0);
+    expect(gmmFromJson(JSON.parse(readFileSync(out, 'utf8'))).means[0]).toBe(2.5);
+  });
+
   it('reads JSON lines of objects and of arrays alike', () => {
     const objs = Array.from({ length: 50 }, (_, i) => JSON.stringify({ a: i % 7, b: (i * 3) % 11 })).join('\n');
     const arrs = Array.from({ length: 50 }, (_, i) => JSON.stringify([i % 7, (i * 3) % 11])).join('\n');
