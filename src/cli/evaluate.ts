@@ -68,6 +68,11 @@ export function addEvaluateCommand(program: Command): void {
         ...s,
         dims: dimsOf(flags.dims),
         windowSamples: flags.window,
+        // The live-like check's evaluations and the drift runs' refits come every fifth and
+        // tenth of a window (100 and 50 records of the default 500): fixed at 100, a window
+        // below it could not be slid.
+        overlapStep: Math.max(1, Math.round(flags.window / 5)),
+        step: Math.max(1, Math.round(flags.window / 10)),
         replicates: flags.replicates,
         nullEvaluations: flags.nullEvaluations,
         runs: flags.runs,
