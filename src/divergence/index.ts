@@ -33,6 +33,10 @@ function check(p: Gmm, q: Gmm, opts: DivergenceOptions): DivergenceMethod {
   if (opts.samples !== undefined && !(Number.isInteger(opts.samples) && opts.samples > 0)) {
     throw new DivergenceError(`samples must be a positive integer, got ${opts.samples}`);
   }
+  // One draw has no spread to give a standard error from (it came out as 0).
+  if (method === 'monte-carlo' && opts.samples !== undefined && opts.samples < 2) {
+    throw new DivergenceError(`monte-carlo needs at least 2 samples for a standard error, got ${opts.samples}`);
+  }
   if (opts.targetStderr !== undefined && !(opts.targetStderr > 0)) {
     throw new DivergenceError(`targetStderr must be positive, got ${opts.targetStderr}`);
   }

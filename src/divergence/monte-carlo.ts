@@ -18,7 +18,8 @@ function meanAndVariance(v: Float64Array): [number, number] {
   m /= v.length;
   let s = 0;
   for (let i = 0; i < v.length; i++) s += (v[i]! - m) ** 2;
-  return [m, v.length > 1 ? s / (v.length - 1) : 0];
+  // One draw says nothing of the spread (the public API asks for two).
+  return [m, v.length > 1 ? s / (v.length - 1) : Infinity];
 }
 
 export function monteCarloKl(p: Gmm, q: Gmm, n = MONTE_CARLO_SAMPLES, seed: Seed = 0): DivergenceResult {

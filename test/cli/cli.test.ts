@@ -158,6 +158,12 @@ describe('bad input: one line on stderr, non-zero exit', () => {
   it('a negative sample count', () => {
     expectOneLineError(klaxon(['kl', '--p', model('ok.json', c.q), '--q', model('ok.json', c.q), '--samples', '-5']), /--samples must be a positive integer/);
   });
+  it('monte-carlo with one sample, which has no standard error', () => {
+    expectOneLineError(
+      klaxon(['js', '--p', model('ok.json', c.q), '--q', model('ok.json', c.q), '--method', 'monte-carlo', '--samples', '1']),
+      /monte-carlo needs at least 2 samples for a standard error, got 1/,
+    );
+  });
   it('an unknown method', () => {
     expectOneLineError(klaxon(['kl', '--p', model('ok.json', c.q), '--q', model('ok.json', c.q), '--method', 'magic']), /--method must be one of/);
   });
