@@ -47,19 +47,25 @@ const TICK_MS = 50;
  * The demo world in one topic, for a real Kafka: the demo generator's payment and sensor
  * records of one tick merged into one JSON message, so that one topic feeds every demo
  * stream (`amount`, `latency_ms`, `x`/`y`, `temperature`) and no record lacks a field its
- * streams need. A record the generator made malformed on purpose travels as it is.
+ * streams need. A record the generator cut short (invalid JSON) is the message instead, alone:
+ * sent beside it, its partner lacked half the fields and was rejected by the other streams,
+ * and `--count` was exceeded.
  */
-export function mergeDemoRecords(payment: string, sensor: string): string[] {
-  let p: unknown;
-  let s: unknown;
+export function mergeDemoRecords(payment: string, sensor: string): string {
+  const p = parsed(payment);
+  if (p === undefined) return payment;
+  const s = parsed(sensor);
+  if (s === undefined) return sensor;
+  const { id: _sensorId, ...sensorFields } = s;
+  return JSON.stringify({ ...p, ...sensorFields });
+}
+
+function parsed(text: string): Record<string, unknown> | undefined {
   try {
-    p = JSON.parse(payment);
-    s = JSON.parse(sensor);
+    return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    return [payment, sensor];
+    return undefined;
   }
-  const { id: _sensorId, ...sensorFields } = s as Record<string, unknown>;
-  return [JSON.stringify({ ...(p as Record<string, unknown>), ...sensorFields })];
 }
 
 /** Produces the drifting demo records into `topic` at `rate` messages per second. */
@@ -85,9 +91,7 @@ export async function produceDemo(o: ProduceDemoOptions): Promise<ProduceDemoSum
       const records = gen.batch(due, now);
       const batch: Message[] = [];
       for (let i = 0; i + 1 < records.length; i += 2) {
-        for (const value of mergeDemoRecords(String(records[i]!.value), String(records[i + 1]!.value))) {
-          batch.push({ value, timestamp: String(now) });
-        }
+        batch.push({ value: mergeDemoRecords(String(records[i]!.value), String(records[i + 1]!.value)), timestamp: String(now) });
       }
       await send(producer, o.topic, batch, o);
       pacer.sentItems(due);

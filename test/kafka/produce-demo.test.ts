@@ -1,5 +1,6 @@
 // `klaxon produce-demo` writes the demo's drifting records into Kafka; klaxon reading them
 // sees every demo field in every message and raises the drift the demo promises.
+import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/resolve.js';
 import { mergeDemoRecords } from '../../src/cli/produce-demo.js';
@@ -10,15 +11,16 @@ import { metric, useKafkaApp } from './helpers.js';
 const kafka = useKafkaApp();
 
 describe('klaxon produce-demo', () => {
-  it('merges a tick’s payment and sensor into one message, and leaves a malformed record alone', () => {
-    expect(JSON.parse(mergeDemoRecords('{"id":1,"ts":5,"amount":50}', '{"id":2,"ts":5,"x":1,"y":2}')[0]!)).toEqual({
+  it('merges a tick’s payment and sensor into one message; a record cut short is the message alone', () => {
+    expect(JSON.parse(mergeDemoRecords('{"id":1,"ts":5,"amount":50}', '{"id":2,"ts":5,"x":1,"y":2}'))).toEqual({
       id: 1,
       ts: 5,
       amount: 50,
       x: 1,
       y: 2,
     });
-    expect(mergeDemoRecords('{"id":1,"amo', '{"id":2,"x":1}')).toEqual(['{"id":1,"amo', '{"id":2,"x":1}']);
+    expect(mergeDemoRecords('{"id":1,"amo', '{"id":2,"x":1}')).toBe('{"id":1,"amo');
+    expect(mergeDemoRecords('{"id":1,"amount":5}', '{"id":2,"x')).toBe('{"id":2,"x');
   });
 
   it('produces drifting records that klaxon consumes into every demo stream and alerts on', async () => {
@@ -61,5 +63,24 @@ describe('klaxon produce-demo', () => {
       expect(metric(text, `klaxon_records_total{stream="${s}"}`), s).toBe(4_000);
     }
     expect(text).not.toContain('klaxon_records_rejected_total{');
+  }, 90_000);
+
+  it('writes exactly --count messages, malformed ones among them', async () => {
+    const { brokers } = kafka;
+    const topic = uniqueTopic('features');
+    const r = klaxon(
+      ['produce-demo', '--brokers', brokers.join(','), '--topic', topic, '--rate', '4000', '--count', '300', '--malformed-fraction', '0.3', '--seed', 'pd', '--json'],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { messages: number }).messages).toBe(300);
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0)).toBe(300);
+    } finally {
+      await admin.disconnect();
+    }
   }, 90_000);
 });
