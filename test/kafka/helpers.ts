@@ -54,15 +54,15 @@ export async function readAll(
   topic: string,
   count: number,
   timeoutMs = 30_000,
-): Promise<{ key: string | undefined; value: string; headers: Record<string, string> }[]> {
+): Promise<{ key: string | undefined; value: string | null; headers: Record<string, string> }[]> {
   const consumer = kafkaClient(brokers).consumer({ groupId: `${topic}-reader-${Date.now()}`, maxWaitTimeInMs: 200 });
-  const got: { key: string | undefined; value: string; headers: Record<string, string> }[] = [];
+  const got: { key: string | undefined; value: string | null; headers: Record<string, string> }[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        got.push({ key: message.key?.toString(), value: message.value?.toString() ?? '', headers: headerStrings(message.headers) });
+        got.push({ key: message.key?.toString(), value: message.value === null ? null : message.value.toString(), headers: headerStrings(message.headers) });
       },
     });
     const deadline = Date.now() + timeoutMs;

@@ -87,5 +87,6 @@ function letter({ record, reason, stream }: Rejection): Message {
     [DEAD_LETTER_HEADERS.offset]: record.offset,
   };
   if (stream !== undefined) headers[DEAD_LETTER_HEADERS.stream] = stream;
-  return { key: record.message.key, value: record.value, headers, timestamp: record.message.timestamp };
+  // The message's own value: a tombstone stays null (the record's value is an empty Buffer then).
+  return { key: record.message.key, value: record.message.value, headers, timestamp: record.message.timestamp };
 }
