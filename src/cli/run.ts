@@ -16,6 +16,13 @@ export function addRunCommand(program: Command): void {
     .action(async (flags: { config: string }) => {
       const path = flags.config === 'config/klaxon.yaml' && !existsSync(flags.config) ? BUILT_IN_CONFIG : flags.config;
       const config = loadConfig(path);
+      // Before the start, which can take a while (a Kafka source waits out its first connect):
+      // a signal then ended the process silently, by the default action.
+      const early = (signal: NodeJS.Signals): void => {
+        process.stderr.write(`klaxon: ${signal} while starting; exiting\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.on('SIGTERM', early).on('SIGINT', early);
       const app = await startApp({ config });
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
@@ -29,6 +36,7 @@ export function addRunCommand(program: Command): void {
           },
         );
       };
+      process.off('SIGTERM', early).off('SIGINT', early);
       process.on('SIGTERM', stop).on('SIGINT', stop);
     });
 }
