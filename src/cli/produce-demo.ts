@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Message, type Producer, Partitioners } from 'kafkajs';
 import { DEFAULT_DEMO } from '../config/defaults.js';
 import { DemoGenerator } from '../sources/demo.js';
 import { ensureTopic } from '../sources/kafka/admin.js';
@@ -72,7 +72,7 @@ function parsed(text: string): Record<string, unknown> | undefined {
 export async function produceDemo(o: ProduceDemoOptions): Promise<ProduceDemoSummary> {
   const kafka = new Kafka({ clientId: 'klaxon-produce-demo', brokers: o.brokers, logLevel: logLevel.NOTHING });
   await createTopicIfMissing(kafka, o.topic, o.say);
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const startMs = Date.now();
   const driftAtMs = startMs + o.driftAfterSeconds * 1000;

@@ -215,7 +215,7 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
 
   new Counter({
     name: 'klaxon_records_rejected_total',
-    help: 'Messages rejected before reaching any stream, by source and reason.',
+    help: 'Rejections by source and reason: a record that is not a JSON object counts once; one missing, non-numeric, non-finite or out-of-bounds field counts once per stream it should have fed.',
     labelNames: ['source', 'reason'],
     registers: [registry],
     collect() {

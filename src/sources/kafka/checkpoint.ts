@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { StreamRetention } from '../../stream/monitor.js';
 import { snapshotFromJson, snapshotToJson, type ReferenceSnapshot } from '../../stream/snapshot.js';
 import type { SourceLogger } from '../source.js';
@@ -48,7 +49,7 @@ export class CheckpointStore {
     private readonly groupId: string,
     private readonly logger?: SourceLogger,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   }
 
   /**

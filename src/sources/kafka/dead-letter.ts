@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { RejectReason } from '../../stream/decode.js';
 import { backoffMs } from '../pacer.js';
 import type { SourceLogger } from '../source.js';
@@ -36,7 +37,7 @@ export class DeadLetterProducer {
     kafka: Kafka,
     readonly topic: string,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false });
   }
 
   async send(rejections: readonly Rejection[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { KafkaSourceConfig, StreamConfig } from '../../config/types.js';
 import { Decoder, type RejectReason } from '../../stream/decode.js';
 import { backoffMs } from '../pacer.js';
@@ -137,7 +138,7 @@ export class KafkaRouter {
     } finally {
       await admin.disconnect();
     }
-    this.producer ??= kafka.producer({ allowAutoTopicCreation: false });
+    this.producer ??= kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await this.producer.connect();
   }
 
