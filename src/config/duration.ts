@@ -1,5 +1,6 @@
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
-const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/;
+/** A number and a unit; without one, seconds (the keys say so: `…Seconds`). */
+const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
 
 /**
  * A duration in seconds from a number of seconds or a string with a unit.
@@ -11,5 +12,5 @@ export function parseDuration(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
   const m = DURATION.exec(v);
   if (!m) return undefined;
-  return Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+  return Number(m[1]) * UNIT_SECONDS[m[2] ?? 's']!;
 }

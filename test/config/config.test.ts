@@ -107,7 +107,9 @@ describe('parseConfig defaults', () => {
     expect(parseDuration('250ms')).toBe(0.25);
     expect(parseDuration(2.5)).toBe(2.5);
     expect(parseDuration('1h')).toBe(3600);
+    expect(parseDuration('10')).toBe(10); // a quoted number of seconds
     expect(parseDuration('ten')).toBeUndefined();
+    expect(parseDuration('10 weeks')).toBeUndefined();
   });
 });
 
