@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addDivergenceCommands } from './cli/divergence.js';
 import { addEvaluateCommand } from './cli/evaluate.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('klaxon')
     .description('Streaming data-drift monitor: Gaussian mixtures, KL/JS divergence with error bars, Prometheus alerts')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(oneLine(str)) });
   addRunCommand(program);
@@ -25,6 +27,12 @@ export function buildProgram(): Command {
   addProduceDemoCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
+}
+
+/** package.json's version: the CLI runs as dist/src/cli.js, two levels below it. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** Commander's messages as one line with our prefix. */

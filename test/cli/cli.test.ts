@@ -183,4 +183,10 @@ describe('npx klaxon', () => {
     expect(r.stdout).toMatch(/\bkl\b/);
     expect(r.stdout).toMatch(/\bfit\b/);
   });
+
+  it('prints the package version', () => {
+    const r = klaxon(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
 });
