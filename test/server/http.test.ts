@@ -185,7 +185,9 @@ describe('startHttpServer', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
-    expect(page.body).toContain('<script src="/assets/app.js"');
+    // Relative URLs only, so the page works behind a proxy that adds a path prefix.
+    expect(page.body).toContain('<script src="assets/app.js"');
+    expect(page.body).not.toMatch(/(?:src|href)="\//);
     expect(page.body).not.toMatch(/https?:\/\//);
     const assets: [string, string][] = [
       ['/assets/app.js', 'text/javascript; charset=utf-8'],

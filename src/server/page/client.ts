@@ -457,7 +457,7 @@ var KlaxonPage = (function () {
     var headers = { accept: 'application/json', authorization: 'Bearer ' + storedToken() };
     if (a.body) headers['content-type'] = 'application/json';
     setNotice(s.name, 'pending', a.pending);
-    fetch('/api/streams/' + encodeURIComponent(s.name) + '/' + a.path, { method: a.method, headers: headers, body: a.body, cache: 'no-store' })
+    fetch('api/streams/' + encodeURIComponent(s.name) + '/' + a.path, { method: a.method, headers: headers, body: a.body, cache: 'no-store' })
       .then(function (res) { return res.text().then(function (t) { return { ok: res.ok, status: res.status, text: t }; }); })
       .then(function (r) {
         if (r.ok) {
@@ -701,7 +701,7 @@ var KlaxonPage = (function () {
 
   function poll() {
     clearTimeout(ui.timer);
-    fetch('/api/streams', { cache: 'no-store', headers: { accept: 'application/json' } })
+    fetch('api/streams', { cache: 'no-store', headers: { accept: 'application/json' } })
       .then(function (res) {
         if (!res.ok) throw new Error('HTTP ' + res.status);
         var date = Date.parse(res.headers.get('date') || '');

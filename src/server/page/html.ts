@@ -1,4 +1,7 @@
-/** The status page shell; /assets/app.js fills `#streams` from /api/streams. */
+/**
+ * The status page shell; assets/app.js fills `#streams` from api/streams. Every URL is relative
+ * to the page, so it also works behind a proxy that serves klaxon under a path prefix.
+ */
 export const INDEX_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -6,13 +9,13 @@ export const INDEX_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>klaxon · drift monitor</title>
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/assets/app.css">
-<script src="/assets/app.js" defer></script>
+<link rel="icon" href="favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="assets/app.css">
+<script src="assets/app.js" defer></script>
 </head>
 <body>
 <header class="top">
-  <div class="brand"><img src="/favicon.svg" alt="" width="22" height="22"><span>klaxon</span></div>
+  <div class="brand"><img src="favicon.svg" alt="" width="22" height="22"><span>klaxon</span></div>
   <div class="summary" id="summary" aria-live="polite"></div>
   <div class="conn" id="conn" data-state="connecting"><span class="dot"></span><span id="conn-text">connecting…</span></div>
 </header>
@@ -28,10 +31,10 @@ export const INDEX_HTML = `<!doctype html>
     <div class="dialog-buttons"><button type="button" id="op-cancel">Cancel</button><button type="submit" id="op-confirm">Confirm</button></div>
   </form>
 </dialog>
-<noscript><p class="empty">This page needs JavaScript. The same data is at <a href="/api/streams">/api/streams</a> and <a href="/metrics">/metrics</a>.</p></noscript>
+<noscript><p class="empty">This page needs JavaScript. The same data is at <a href="api/streams">/api/streams</a> and <a href="metrics">/metrics</a>.</p></noscript>
 <footer class="foot">
   <span>Divergences in nats · ± one standard error · KL(ref‖win) = KL(reference ‖ window)</span>
-  <span><a href="/api/streams">/api/streams</a> · <a href="/metrics">/metrics</a></span>
+  <span><a href="api/streams">/api/streams</a> · <a href="metrics">/metrics</a></span>
 </footer>
 </body>
 </html>
