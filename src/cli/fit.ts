@@ -69,7 +69,7 @@ export function addFitCommand(program: Command): void {
           `fitted K=${flags.components} (${flags.covarianceType}) to ${n}×${d}: mean log-likelihood ` +
             `${result.meanLogLik.toFixed(6)}, ${result.iterations} iterations, ` +
             `${result.converged ? 'converged' : 'NOT converged (raise --max-iter)'}, ${msMedian.toFixed(2)} ms` +
-            `${flags.out ? `; model written to ${flags.out}` : ''}\n`,
+            `${flags.out ? `; model written to ${flags.out}` : '; not written (--out FILE writes the model JSON)'}\n`,
         );
       }
     });
