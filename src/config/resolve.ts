@@ -224,7 +224,8 @@ function resolveStream(
   if (ref.policy === 'file') reference = { policy: 'file', path: abs(ref.path) };
   else {
     const n = ref.n ?? size;
-    if (n < minSamples) issue('reference.n', `must be at least minSamples (${minSamples})`);
+    // Defaulted to window.size, n is below minSamples only if minSamples is, already said above.
+    if (n < minSamples && ref.n !== undefined) issue('reference.n', `must be at least minSamples (${minSamples})`);
     reference = { policy: ref.policy, n };
   }
 

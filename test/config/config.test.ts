@@ -152,6 +152,11 @@ describe('parseConfig errors name the key and what is wrong', () => {
     expect(problems(raw).join('\n')).toContain(expected);
   });
 
+  it('says once that minSamples exceeds the window, not again of a reference.n nobody set', () => {
+    expect(problems(stream({ window: { size: 100 }, minSamples: 500 }))).toEqual(['streams[1].minSamples: must not exceed window.size (100), or the window never fills']);
+    expect(problems(stream({ minSamples: 500, reference: { policy: 'first_n', n: 300 } })).join('\n')).toContain('streams[1].reference.n: must be at least minSamples (500)');
+  });
+
   it('rejects inline secrets and says where to put them', () => {
     const raw = {
       source: { type: 'kafka', brokers: ['k:9092'], topics: ['t'], sasl: { mechanism: 'plain', username: 'u', password: 'hunter2' } },
