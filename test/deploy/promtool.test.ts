@@ -72,7 +72,7 @@ describe('alert rules', () => {
 
   it('define the alerts the on-call people and Alertmanager routes expect', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual(
-      ['KlaxonDown', 'KlaxonDriftCritical', 'KlaxonDriftWarning', 'KlaxonHighRejectRate', 'KlaxonStreamStale'].sort(),
+      ['KlaxonDown', 'KlaxonDriftCritical', 'KlaxonDriftWarning', 'KlaxonHighRejectRate', 'KlaxonKafkaDisconnected', 'KlaxonKafkaLagGrowing', 'KlaxonStreamStale'].sort(),
     );
   });
 
