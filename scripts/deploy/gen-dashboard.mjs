@@ -105,7 +105,20 @@ const ALERT_MAPPINGS = [
   },
 ];
 
-function stateTimeline({ title, description, w = 12, h = 8, defs, mappings }) {
+/** Value mappings for one series of a state timeline whose other series are alert states. */
+function mapped(name, off, on) {
+  return byName(name, [
+    {
+      id: 'mappings',
+      value: [{ type: 'value', options: { 0: { index: 0, ...off }, 1: { index: 1, ...on } } }],
+    },
+  ]);
+}
+
+/** Records per second, not Grafana's "requests". */
+const RECORD_RATE = 'suffix: records/s';
+
+function stateTimeline({ title, description, w = 12, h = 8, defs, mappings, overrides = [] }) {
   return {
     id: nextId++,
     type: 'state-timeline',
@@ -120,7 +133,7 @@ function stateTimeline({ title, description, w = 12, h = 8, defs, mappings }) {
         thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'red', value: 1 }] },
         mappings,
       },
-      overrides: [],
+      overrides,
     },
     options: {
       showValue: 'never',
@@ -163,6 +176,7 @@ function stat({ title, description, w = 6, h = 4, unit, defs }) {
 
 const BAND_UPPER = '+1 std. error';
 const BAND_LOWER = '−1 std. error';
+const NULL_95 = 'no drift, 95%';
 
 function divergencePanel(measure, title, description) {
   const m = `${S}, measure="${measure}"`;
@@ -182,6 +196,8 @@ function divergencePanel(measure, title, description) {
       [`clamp_min(${value} - ${stderr}, 0)`, BAND_LOWER],
       [`max(klaxon_divergence_threshold_nats{${m}, severity="warning"})`, 'warning threshold'],
       [`max(klaxon_divergence_threshold_nats{${m}, severity="critical"})`, 'critical threshold'],
+      // the noise floor: what the window fit alone gives without drift (calibrated streams)
+      [`max(klaxon_divergence_null_quantile_nats{${m}, level="0.95"})`, NULL_95],
     ],
     overrides: [
       byName('divergence', [fixedColor('blue'), { id: 'custom.lineWidth', value: 2 }]),
@@ -199,6 +215,7 @@ function divergencePanel(measure, title, description) {
       ]),
       byName('warning threshold', [fixedColor('orange'), { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }]),
       byName('critical threshold', [fixedColor('red'), { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }]),
+      byName(NULL_95, [fixedColor('text'), { id: 'custom.lineStyle', value: { fill: 'dot', dash: [2, 6] } }]),
     ],
   });
 }
@@ -220,7 +237,7 @@ const panels = [
   }),
   stat({
     title: 'Streams',
-    description: 'Configured streams, how many are ready (have a reference and a full window) and how many are muted.',
+    description: 'Configured streams, how many are ready (have a reference and have been evaluated) and how many are muted.',
     w: 4,
     h: 8,
     defs: [
@@ -265,6 +282,11 @@ const panels = [
       [`max(klaxon_stream_ready{${S}})`, 'ready'],
     ],
     mappings: ALERT_MAPPINGS,
+    // Their 1 is not an alarm: without these, a ready stream showed a red "ALERT" row.
+    overrides: [
+      mapped('muted', { text: 'not muted', color: 'transparent' }, { text: 'muted', color: 'blue' }),
+      mapped('ready', { text: 'not ready', color: 'text' }, { text: 'ready', color: 'green' }),
+    ],
   }),
   timeseries({
     title: 'p-value of "no drift"',
@@ -312,7 +334,7 @@ const panels = [
     title: 'Records/s into $stream',
     description: 'Records accepted into the stream, per klaxon instance.',
     w: 8,
-    unit: 'reqps',
+    unit: RECORD_RATE,
     min: 0,
     defs: [[`sum by (instance) (rate(klaxon_records_total{${S}}[1m]))`, '{{instance}}']],
   }),
@@ -320,7 +342,7 @@ const panels = [
     title: 'Rejected records/s by reason',
     description: 'Records that could not be decoded into a feature vector, all streams. KlaxonHighRejectRate fires above 5% of all records.',
     w: 8,
-    unit: 'reqps',
+    unit: RECORD_RATE,
     min: 0,
     stack: true,
     bars: true,
@@ -328,11 +350,41 @@ const panels = [
   }),
   timeseries({
     title: 'Kafka consumer lag',
-    description: 'Messages behind the end of each partition. A growing lag means the window is older than it looks.',
+    description: 'Messages behind the end of each partition. A growing lag means the window is older than it looks; KlaxonKafkaLagGrowing fires when it has grown for 15 minutes.',
     w: 8,
     unit: 'short',
     min: 0,
     defs: [['max by (topic, partition) (klaxon_kafka_consumer_lag)', '{{topic}}/{{partition}}']],
+  }),
+
+  row('Kafka'),
+  stateTimeline({
+    title: 'Kafka connection',
+    description: 'Whether each klaxon is in its consumer group and hearing from the brokers. KlaxonKafkaDisconnected fires after 5 minutes without.',
+    w: 8,
+    defs: [['max by (instance) (klaxon_kafka_connected)', '{{instance}}']],
+    mappings: [{ type: 'value', options: { 0: { text: 'disconnected', color: 'red', index: 0 }, 1: { text: 'connected', color: 'green', index: 1 } } }],
+  }),
+  timeseries({
+    title: 'Dead-lettered and replayed records/s',
+    description: 'Rejected records written to the dead-letter topic, by reason; and records re-read after a restart to rebuild the windows.',
+    w: 8,
+    unit: RECORD_RATE,
+    min: 0,
+    defs: [
+      ['sum by (reason) (rate(klaxon_kafka_dead_letters_total[1m]))', 'dead-lettered: {{reason}}'],
+      ['sum(rate(klaxon_kafka_replayed_records_total[1m]))', 'replayed'],
+    ],
+  }),
+  stat({
+    title: 'Checkpoints and restarts',
+    description: 'Time since the last checkpoint (references and replay offsets) was written to the checkpoint topic, and consumer restarts after a crash or a broker outage in the last hour.',
+    w: 8,
+    h: 8,
+    defs: [
+      ['time() - max(klaxon_kafka_last_checkpoint_timestamp_seconds)', 'since the last checkpoint (s)'],
+      ['sum(increase(klaxon_kafka_consumer_restarts_total[1h]))', 'restarts, last hour'],
+    ],
   }),
 
   row('klaxon process'),

@@ -24,7 +24,13 @@ export const KLAXON_METRICS: Readonly<Record<string, readonly string[]>> = {
   klaxon_evaluation_interval_seconds: ['stream'],
   klaxon_refit_duration_seconds: [],
   klaxon_evaluation_duration_seconds: [],
+  klaxon_divergence_null_quantile_nats: ['stream', 'measure', 'level'],
   klaxon_kafka_consumer_lag: ['topic', 'partition'],
+  klaxon_kafka_connected: [],
+  klaxon_kafka_dead_letters_total: ['reason'],
+  klaxon_kafka_replayed_records_total: [],
+  klaxon_kafka_consumer_restarts_total: [],
+  klaxon_kafka_last_checkpoint_timestamp_seconds: [],
 };
 
 export const KLAXON_HISTOGRAMS: readonly string[] = ['klaxon_refit_duration_seconds', 'klaxon_evaluation_duration_seconds'];
