@@ -54,6 +54,7 @@ interface DeploymentSpec {
 }
 interface ServiceSpec {
   selector: Record<string, string>;
+  publishNotReadyAddresses?: boolean;
   ports: { name?: string; port: number; targetPort?: string | number }[];
 }
 interface PodMonitorSpec {
@@ -177,6 +178,8 @@ describe('the Service and the PodMonitor', () => {
     const names = new Set((klaxon.ports ?? []).flatMap((p) => [p.name, p.containerPort]));
     for (const p of svc.ports) expect(names.has(p.targetPort ?? p.port), `targetPort ${String(p.targetPort)}`).toBe(true);
     expect(svc.ports.map((p) => p.port)).toContain(9464);
+    // The page and operator API must stay reachable while /readyz says 503 (Kafka lost).
+    expect(svc.publishNotReadyAddresses).toBe(true);
   });
 
   it('PodMonitor selects the pods, scrapes /metrics on the http port, and labels them job="klaxon"', () => {
