@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { REJECT_REASONS } from '../stream/decode.js';
 
 /**
  * The Kafka source's metrics, registered on the injected registry. Labels are bounded: topics
@@ -38,6 +39,9 @@ export function createKafkaMetrics(registry: Registry, connected: () => boolean)
     labelNames: ['reason'],
     registers: [registry],
   });
+  // Every reason from 0: a rate over a series that appears only with the first dead letter
+  // misses that letter, and a dashboard panel would be empty until then.
+  for (const reason of REJECT_REASONS) deadLetters.inc({ reason }, 0);
   const replayed = new Counter({
     name: 'klaxon_kafka_replayed_records_total',
     help: 'Records re-read after a restart to rebuild the windows (not counted in klaxon_records_total).',
