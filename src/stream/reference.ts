@@ -177,14 +177,22 @@ export class StreamReference {
   }
 
   /**
-   * Adopts a reference kept elsewhere (a checkpoint) instead of collecting one. Refused (false)
-   * when there already is a reference, or the snapshot is for other fields.
+   * Adopts a reference kept elsewhere (a checkpoint) instead of collecting one, or instead of
+   * an older one loaded from the state directory: with scale-out, an instance that gets a
+   * stream back loads what it kept from its earlier ownership, and a re-baseline made since
+   * by another owner must not lose to that. Refused (false) when the stream's reference is
+   * as new or newer, or the snapshot is for other fields.
    */
   restore(snap: ReferenceSnapshot): boolean {
-    if (this.model !== undefined || !this.fits(snap)) return false;
+    if (!this.fits(snap)) return false;
+    if (this.model !== undefined && !(snap.createdAtMs > this.createdAtMs)) return false;
+    const replaced = this.model !== undefined;
     this.set(snap.model, snap.samples, snap.meanLogLik, snap.createdAtMs, snap.null, snap.setBy);
     this.from.clear();
-    this.deps.logger.info({ stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs }, 'reference restored from checkpoint');
+    this.deps.logger.info(
+      { stream: this.name, samples: snap.samples, createdAtMs: snap.createdAtMs },
+      replaced ? 'a newer reference restored from checkpoint' : 'reference restored from checkpoint',
+    );
     return true;
   }
 

@@ -202,8 +202,9 @@ export class StreamState {
   }
 
   /**
-   * Adopts a reference kept elsewhere (a checkpoint) instead of collecting one. Refused (false)
-   * when the stream already has a reference, or the snapshot is for other fields.
+   * Adopts a reference kept elsewhere (a checkpoint) instead of collecting one or of an older
+   * one. Refused (false) when the stream's reference is as new, or the snapshot is for other
+   * fields (StreamReference.restore).
    */
   restoreReference(snap: ReferenceSnapshot): boolean {
     return this.ref.restore(snap);

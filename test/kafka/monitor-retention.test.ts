@@ -106,4 +106,22 @@ describe('Monitor retention and replay', () => {
     b.ingest('kafka', [rec(0, 9, { x: 1, y: 1 })]);
     expect(b.retention()[0]!.referenceFrom).toEqual([]);
   });
+
+  it('lets a newer checkpointed reference replace an older one it has (a stream back from another owner), never an older one', async () => {
+    const a = new Monitor({ streams: cfg.streams, stateDir: '/nonexistent' });
+    await a.init();
+    a.ingest('kafka', [0, 1, 2, 3].map((i) => rec(0, i, { x: i * 0.7 - 1, y: i })));
+    await a.runDue();
+    const kept = a.retention()[0]!.reference!;
+    const b = new Monitor({ streams: cfg.streams, stateDir: '/nonexistent' });
+    await b.init();
+    expect(b.restoreReference(kept)).toBe(true);
+    // Re-baselined elsewhere since: a newer reference, with other parameters.
+    const newer = { ...kept, createdAtMs: kept.createdAtMs + 60_000, samples: 7, setBy: 'operator' as const };
+    expect(b.restoreReference({ ...newer, createdAtMs: kept.createdAtMs - 1 })).toBe(false);
+    expect(b.stream('x')!.referenceSamples).toBe(3);
+    expect(b.restoreReference(newer)).toBe(true);
+    expect(b.stream('x')!.referenceSamples).toBe(7);
+    expect(b.restoreReference(newer)).toBe(false); // as new as what it has
+  });
 });
