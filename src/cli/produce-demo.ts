@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { Kafka, logLevel, type Message, type Producer, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
 import { DEFAULT_DEMO } from '../config/defaults.js';
 import { DemoGenerator } from '../sources/demo.js';
 import { ensureTopic } from '../sources/kafka/admin.js';

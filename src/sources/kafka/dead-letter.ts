@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IHeaders, Kafka, Message, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { RejectReason } from '../../stream/decode.js';
 import { backoffMs } from '../pacer.js';
 import type { SourceLogger } from '../source.js';

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { KafkaSourceConfig, StreamConfig } from '../../config/types.js';
 import { Decoder, type RejectReason } from '../../stream/decode.js';
 import { backoffMs } from '../pacer.js';
