@@ -309,14 +309,15 @@ const panels = [
   timeseries({
     title: 'Time since last evaluation',
     description:
-      'KlaxonStreamStale fires when the time since the last evaluation stays above 3 evaluation intervals (dashed) while the window changed after that evaluation (time since the window changed below it) and the stream is ready. A quiet stream’s window stops changing: its evaluation stays current.',
+      'Ages as of the last scrape. KlaxonStreamStale fires when the time since the last evaluation stays above 3 evaluation intervals (dashed) while the window changed after that evaluation (time since the window changed below it) and the stream is ready. A quiet stream’s window stops changing: its evaluation stays current.',
     w: 8,
     unit: 's',
     min: 0,
     defs: [
-      [`time() - max(klaxon_last_evaluation_timestamp_seconds{${S}} > 0)`, 'since last evaluation'],
+      // As the rule measures them: at the scrape, so a slow scrape interval does not add its own age.
+      [`min(timestamp(klaxon_last_evaluation_timestamp_seconds{${S}}) - klaxon_last_evaluation_timestamp_seconds{${S}} unless klaxon_last_evaluation_timestamp_seconds{${S}} == 0)`, 'since last evaluation'],
       [`3 * max(klaxon_evaluation_interval_seconds{${S}})`, 'stale after'],
-      [`time() - max(klaxon_window_changed_timestamp_seconds{${S}})`, 'since the window changed'],
+      [`min(timestamp(klaxon_window_changed_timestamp_seconds{${S}}) - klaxon_window_changed_timestamp_seconds{${S}})`, 'since the window changed'],
     ],
     overrides: [byName('stale after', [fixedColor('orange'), { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }])],
   }),
