@@ -43,6 +43,16 @@ async function busy<T>(yieldToLoop: Yield, work: (y: Yield) => Promise<T>): Prom
 
 export type { RecordOrigin };
 
+/**
+ * Wall-clock budget of one live divergence estimate, unless the estimator sets its own. The
+ * estimates run on the thread that answers /metrics and the probes, and an unbudgeted one on
+ * a pathological pair (32 fields, a window of duplicated rows, KL in the thousands against a
+ * 0.005-nat target) ran for ~2 s a measure: scrapes took 10–11 s. A budget that binds leaves
+ * a larger, still honest, standard error. Read through the monitor's clock, so a test's manual
+ * clock never binds it.
+ */
+const LIVE_ESTIMATE_BUDGET_MS = 250;
+
 export interface StreamDeps {
   /** Where reference fits, re-baselines and null bootstraps run (a worker thread, where there is one). */
   background: Background;
@@ -106,6 +116,8 @@ export class StreamState {
   /** Successful window fits, and how many of them the last evaluation had seen. */
   private fits = 0;
   private evaluatedFits = 0;
+  /** The estimator of live evaluations: the monitor's, with a time budget (the null's has none). */
+  private readonly liveEstimator: EstimatorSettings;
 
   constructor(config: StreamConfig, deps: StreamDeps) {
     this.config = config;
@@ -119,6 +131,8 @@ export class StreamState {
     const { maxSamples: _, ...fit } = config.fit;
     this.mixture = { components: config.components, covarianceType: config.covarianceType, ...fit };
     this.fitter = new WindowFitter(this.mixture);
+    this.liveEstimator =
+      deps.estimator.budgetMs !== undefined ? deps.estimator : { ...deps.estimator, budgetMs: LIVE_ESTIMATE_BUDGET_MS, now: () => deps.clock.now() };
     const { raiseAfter, clearAfter } = config.hysteresis;
     this.detectors = {
       warning: new HysteresisDetector({ threshold: 1, raiseAfter, clearAfter }),
@@ -452,7 +466,7 @@ export class StreamState {
       let e: Estimate | undefined;
       const s0 = performance.now();
       try {
-        e = estimate(m, reference, window, seed, this.deps.estimator);
+        e = estimate(m, reference, window, seed, this.liveEstimator);
       } catch (err) {
         this.deps.logger.warn({ stream: this.name, measure: m, err }, 'divergence estimate failed');
       }

@@ -32,7 +32,50 @@ async function rounds(
   return views;
 }
 
+/** A clock that moves on by `stepMs` every time it is read: a slow machine, seen from the estimator. */
+class TickingClock extends ManualClock {
+  constructor(
+    ms: number,
+    private readonly stepMs: number,
+  ) {
+    super(ms);
+  }
+
+  override now(): number {
+    const t = super.now();
+    this.advance(this.stepMs);
+    return t;
+  }
+}
+
 describe('Monitor: evaluation', () => {
+  it('gives a live estimate a time budget: on a slow clock it stops early, with a wider but finite error bar', async () => {
+    // Two clusters in 2-D, so that KL is sampled (not a closed form or a quadrature).
+    const joint = (shift: number) => (rng: { normal(): number; uniform(): number }) => {
+      const c = rng.uniform() < 0.5 ? -2 : 2;
+      return [c + shift + rng.normal(), c + 0.5 * rng.normal()];
+    };
+    const run = async (clock: ManualClock): Promise<number> => {
+      // A target tight enough to need several rounds, which is where a budget can bind.
+      const estimator = { method: 'auto' as const, targetStderr: 2e-6 };
+      const m = new Monitor({ streams: [streamConfig({ ...fast, components: 2, fields: ['x', 'y'] })], clock, calibrationReplicates: 0, estimator });
+      await m.init();
+      for (let i = 0; i < 3; i++) {
+        m.ingest('test', records(500, joint(i === 0 ? 0 : 0.3), i));
+        await m.runDue();
+        clock.advance(10_000);
+      }
+      const e = m.stream('s')!.lastEvaluation!.divergences.kl_ref_win;
+      await m.stop();
+      expect(Number.isFinite(e.stderr)).toBe(true);
+      return e.stderr;
+    };
+    // The same records and seeds: only the clock differs. 100 ms a reading exhausts 250 ms at once.
+    const unhurried = await run(new ManualClock(1_000_000));
+    const hurried = await run(new TickingClock(1_000_000, 100));
+    expect(hurried).toBeGreaterThan(1.5 * unhurried);
+  });
+
   it('reports divergence near 0 without drift and never alerts', async () => {
     const { m, clock } = monitor([streamConfig(fast)]);
     await m.init();
