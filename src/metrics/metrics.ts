@@ -9,7 +9,10 @@ import { MEASURES, SEVERITIES, type Measure, type MonitorObserver, type MonitorV
  *
  * Until a stream is ready it exports no `klaxon_divergence_*` and no `klaxon_drift_alert`
  * series, only `klaxon_stream_ready 0` and its bookkeeping (sample counts, records, the
- * configured interval): no made-up numbers. A non-finite value is never exported.
+ * configured interval): no made-up numbers. One exception: an alert raised before the stream
+ * went unready (a time window drained, the data stopped) stays exported until evaluations
+ * clear it; dropping the series resolved the page although nothing had been seen to recover.
+ * A non-finite value is never exported.
  */
 
 /** Refit and evaluation durations: 100 µs to 10 s in 1–2.5–5 steps. */
@@ -146,7 +149,7 @@ export function createMetrics(registry: Registry, view: MonitorView): MonitorObs
     collect() {
       this.reset();
       for (const s of view.streams()) {
-        if (!isReady(s)) continue;
+        if (!isReady(s) && !s.alert.warning && !s.alert.critical) continue;
         // Alert rules build on this gauge alone, so a mute must hold it at 0 whatever the view says.
         for (const severity of SEVERITIES) this.set({ stream: s.name, severity }, s.alert[severity] && s.muted !== true ? 1 : 0);
       }

@@ -107,6 +107,20 @@ describe('createMetrics', () => {
     expect(find(all, 'klaxon_stream_muted', { stream: 'w' })[0]?.value).toBe('0');
   });
 
+  it('keeps exporting an alert raised before the stream went unready (its window drained), and no divergence', async () => {
+    const drained = { ...oneDimStream('d'), ready: false, phase: 'warming_window' as const, windowSamples: 0 };
+    drained.alert = { warning: true, critical: false };
+    const { all } = await scrape(new FakeView([drained, warmingStream('w')]));
+    // Dropping the series would resolve the page although nothing was seen to recover.
+    expect(find(all, 'klaxon_drift_alert', { stream: 'd' }).map((s) => [s.labels.severity, s.value])).toEqual([
+      ['warning', '1'],
+      ['critical', '0'],
+    ]);
+    expect(find(all, 'klaxon_divergence_nats', { stream: 'd' })).toEqual([]);
+    expect(find(all, 'klaxon_stream_ready', { stream: 'd' })[0]?.value).toBe('0');
+    expect(find(all, 'klaxon_drift_alert', { stream: 'w' })).toEqual([]);
+  });
+
   it('exports the mute and the reference time, and holds the drift alert at 0 while muted', async () => {
     const muted = oneDimStream('m');
     muted.alert = { warning: true, critical: true };
