@@ -53,6 +53,9 @@ export type { RecordOrigin };
  */
 const LIVE_ESTIMATE_BUDGET_MS = 250;
 
+/** The longest wait between attempts to fit a reference that keeps failing. */
+const REFERENCE_RETRY_MAX_SECONDS = 3600;
+
 export interface StreamDeps {
   /** Where reference fits, re-baselines and null bootstraps run (a worker thread, where there is one). */
   background: Background;
@@ -109,8 +112,9 @@ export class StreamState {
   private windowChangedMs: number | undefined;
   private nextEvaluationMs = -Infinity;
   private lastRefitMs = -Infinity;
-  /** After a failed reference fit, when to try again. */
+  /** After a failed reference fit, when to try again, and how many failed in a row. */
   private retryReferenceMs = -Infinity;
+  private referenceFailures = 0;
   /** The window version the window mixture was fitted to; -1 before the first fit. */
   private fittedVersion = -1;
   /** Successful window fits, and how many of them the last evaluation had seen. */
@@ -240,11 +244,16 @@ export class StreamState {
       const { value: r, seconds } = await this.deps.background.run(task);
       this.deps.observer.refitSeconds(seconds);
       this.ref.set(r.model, data.of, r.meanLogLik);
+      this.referenceFailures = 0;
       this.deps.logger.info({ stream: this.name, samples: data.of, components: r.model.k }, 'reference fitted');
     } catch (err) {
       if (err instanceof BackgroundClosed) return; // stopping: a restart fits it again
-      this.deps.logger.warn({ stream: this.name, err }, 'reference fit failed; retrying at the next evaluation');
-      this.retryReferenceMs = this.deps.clock.now() + this.config.evaluationIntervalSeconds * 1000;
+      // Each retry draws another initialisation, so one may succeed; but data no fit can take
+      // (values near 1e300) failed, and logged, every evaluation for good. Doubling the wait
+      // up to an hour keeps trying, and keeps the log readable.
+      const retryInSeconds = Math.min(REFERENCE_RETRY_MAX_SECONDS, this.config.evaluationIntervalSeconds * 2 ** this.referenceFailures++);
+      this.deps.logger.warn({ stream: this.name, err, failures: this.referenceFailures, retryInSeconds }, 'reference fit failed; retrying later');
+      this.retryReferenceMs = this.deps.clock.now() + retryInSeconds * 1000;
       return;
     }
     await this.ref.keepFitted();

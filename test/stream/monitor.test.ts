@@ -272,6 +272,31 @@ describe('Monitor: ingestion', () => {
 });
 
 describe('Monitor: references', () => {
+  it('waits twice as long after each failed reference fit, and says when it tries again', async () => {
+    const warned: { failures?: number; retryInSeconds?: number }[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object) => void warned.push(o) };
+    // No mixture can be fitted to values near 1e300: their squares overflow.
+    const huge = (rng: { uniform(): number }): number[] => [1e300 * (1 + 0.1 * rng.uniform())];
+    const clock = new ManualClock(1_000_000);
+    const m = new Monitor({ streams: [streamConfig({ ...fast, window: { size: 300 } })], clock, logger, calibrationReplicates: 0 });
+    await m.init();
+    m.ingest('test', records(300, huge, 1));
+    for (let t = 0; t <= 150; t += 10) {
+      await m.runDue();
+      clock.advance(10_000);
+    }
+    // Attempts at 0, 10, 30, 70 and 150 s; every 10 s (16 of them) before.
+    expect(warned.map((w) => [w.failures, w.retryInSeconds])).toEqual([
+      [1, 10],
+      [2, 20],
+      [3, 40],
+      [4, 80],
+      [5, 160],
+    ]);
+    expect(m.stream('s')!.ready).toBe(false);
+    await m.stop();
+  });
+
   const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-ref-'));
 
   it('keeps a snapshot reference across restarts', async () => {
