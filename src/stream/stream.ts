@@ -26,7 +26,7 @@ import {
   type StreamPhase,
   type StreamView,
 } from './view.js';
-import { calibratedSpecs, calibrationContext, evaluationCadenceSeconds, thresholdsFor, windowRows } from './thresholds.js';
+import { calibratedSpecs, calibrationContext, evaluationCadenceSeconds, thresholdProblems, thresholdsFor, windowRows } from './thresholds.js';
 import { SlidingWindow } from './window.js';
 
 /** Runs `work`, timing only the time it was running, not the time it spent yielded. */
@@ -178,7 +178,10 @@ export class StreamState {
     this.calibration.reset();
     const ref = this.ref;
     if ((this.deps.calibrationReplicates ?? 200) <= 0 || ref.model === undefined) return;
-    if (kept !== undefined && this.calibration.adopt(kept, windowRows(this.config))) return;
+    if (kept !== undefined && this.calibration.adopt(kept, windowRows(this.config))) {
+      this.reportThresholdProblems();
+      return;
+    }
     const reference = ref.model;
     const settings = {
       windowSamples: windowRows(this.config),
@@ -196,6 +199,7 @@ export class StreamState {
         return;
       }
       this.deps.logger.info({ stream: this.name, replicates: n.replicates, windowSamples: n.windowSamples }, 'no-drift null computed');
+      this.reportThresholdProblems();
       // Under the stream's lock, checked again there: a re-baseline saving its own snapshot
       // meanwhile must not be overwritten by this older reference.
       await this.exclusive(async () => {
@@ -209,6 +213,24 @@ export class StreamState {
         }
       });
     });
+  }
+
+  /**
+   * Says, once per null, where the thresholds in force would page without drift: a fixed size
+   * in nats inside the window fit's own noise, or a warning above the critical.
+   */
+  private reportThresholdProblems(): void {
+    for (const p of thresholdProblems(this.config, this.calibration)) {
+      const fields = { stream: this.name, measure: p.measure, severity: p.severity, nats: p.nats };
+      if (p.warningNats !== undefined) {
+        this.deps.logger.warn({ ...fields, warningNats: p.warningNats }, 'the warning threshold is above the critical one: the critical alert comes first');
+      } else {
+        this.deps.logger.warn(
+          { ...fields, noDriftShare: p.noDriftShare },
+          'a threshold inside the no-drift noise: windows without drift reach it, so expect alerts without drift; raise it, calibrate it, or give the window more records',
+        );
+      }
+    }
   }
 
   /**

@@ -53,3 +53,40 @@ export function thresholdsFor(
   }
   return out;
 }
+
+/**
+ * A threshold in nats that more than this share of no-drift windows reach is inside the noise
+ * of the window fit: with 200 replicates, 10 of them.
+ */
+const NOISY_SHARE = 0.05;
+
+export interface ThresholdProblem {
+  measure: Measure;
+  severity: Severity;
+  nats: number;
+  /** Share of the null's no-drift windows at or above the threshold. */
+  noDriftShare?: number;
+  /** The warning threshold, where it is above the critical one (`nats`). */
+  warningNats?: number;
+}
+
+/**
+ * What the null says of the thresholds in force, once it is in: thresholds that windows without
+ * drift often reach (a fixed size in nats can be, with many fields or a small window), and
+ * warnings above criticals (a calibrated warning can land above a fixed critical).
+ */
+export function thresholdProblems(config: StreamConfig, calibration: StreamCalibration): ThresholdProblem[] {
+  const rows = windowRows(config);
+  const bySeverity = { warning: thresholdsFor('warning', config, calibration, rows), critical: thresholdsFor('critical', config, calibration, rows) };
+  const out: ThresholdProblem[] = [];
+  for (const measure of MEASURES) {
+    for (const severity of ['warning', 'critical'] as const) {
+      const nats = bySeverity[severity][measure];
+      const share = nats === undefined ? undefined : calibration.pValue(measure, nats);
+      if (nats !== undefined && share !== undefined && share > NOISY_SHARE) out.push({ measure, severity, nats, noDriftShare: share });
+    }
+    const { warning, critical } = { warning: bySeverity.warning[measure], critical: bySeverity.critical[measure] };
+    if (warning !== undefined && critical !== undefined && warning > critical) out.push({ measure, severity: 'critical', nats: critical, warningNats: warning });
+  }
+  return out;
+}

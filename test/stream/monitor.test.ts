@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/resolve.js';
 import type { StreamConfig } from '../../src/config/types.js';
+import { createRng } from '../../src/math/rng.js';
 import { ManualClock } from '../../src/stream/clock.js';
 import { Monitor, type MonitorOptions } from '../../src/stream/monitor.js';
 import type { StreamView } from '../../src/stream/view.js';
@@ -268,6 +270,41 @@ describe('Monitor: ingestion', () => {
     clock.advance(11_000);
     m.ingest('test', records(1, normal(), 2));
     expect(m.stream('s')!.windowSamples).toBe(1);
+  });
+});
+
+describe('Monitor: thresholds against the null', () => {
+  it('warns where a fixed threshold is inside the no-drift noise and where the warning is above the critical', async () => {
+    const warned: [string, Record<string, unknown>][] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object, msg?: string) => void warned.push([msg ?? '', o as Record<string, unknown>]) };
+    const run = async (d: number): Promise<[string, Record<string, unknown>][]> => {
+      warned.length = 0;
+      const fields = Array.from({ length: d }, (_, i) => `f${i}`);
+      const config = parseConfig({ streams: [{ name: 's', fields, window: { size: 200 }, components: 1, fit: { nInit: 1 } }] }).streams;
+      const clock = new ManualClock(1_000_000);
+      const m = new Monitor({ streams: config, clock, logger, calibrationReplicates: 40 });
+      await m.init();
+      const rng = createRng(`noise-${d}`);
+      m.ingest('test', Array.from({ length: 200 }, () => ({ topic: 't', value: JSON.stringify(Object.fromEntries(fields.map((f) => [f, rng.normal()]))) })));
+      for (let i = 0; i < 200 && m.stream('s')!.calibration?.status !== 'ready'; i++) {
+        await m.runDue();
+        await new Promise((r) => setTimeout(r, 5)); // the null runs a slice a turn
+        clock.advance(1000);
+      }
+      expect(m.stream('s')!.calibration?.status).toBe('ready');
+      await m.stop();
+      return [...warned];
+    };
+    // 8 fields and a window of 200: the default 0.2-nat KL warnings are reached by most windows
+    // without drift, and the calibrated JS warning lands above the fixed 0.1-nat critical.
+    const many = await run(8);
+    expect(many.filter(([msg]) => msg.startsWith('a threshold inside the no-drift noise')).map(([, o]) => [o.measure, o.severity])).toEqual([
+      ['kl_ref_win', 'warning'],
+      ['kl_win_ref', 'warning'],
+    ]);
+    expect(many.filter(([msg]) => msg.startsWith('the warning threshold is above the critical')).map(([, o]) => o.measure)).toEqual(['js']);
+    // One field: the defaults are far above the noise.
+    expect(await run(1)).toEqual([]);
   });
 });
 
