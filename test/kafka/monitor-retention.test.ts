@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/resolve.js';
 import { Monitor } from '../../src/stream/monitor.js';
 import type { SourceRecord } from '../../src/stream/record.js';
+import type { ReferenceSnapshot } from '../../src/stream/snapshot.js';
 import { SlidingWindow } from '../../src/stream/window.js';
 
 const cfg = parseConfig({
@@ -86,17 +87,21 @@ describe('Monitor retention and replay', () => {
     expect(rejected).toEqual(['not_numeric:x']);
   });
 
-  it('restores a kept reference instead of collecting one, and then keeps no reference origins', async () => {
+  /** Monitor a's reference of stream x as a checkpoint keeps it, and a fresh monitor b to restore it into. */
+  async function keptAndFresh(): Promise<{ a: Monitor; kept: ReferenceSnapshot; b: Monitor }> {
     const a = new Monitor({ streams: cfg.streams, stateDir: '/nonexistent' });
     await a.init();
     a.ingest('kafka', [0, 1, 2, 3].map((i) => rec(0, i, { x: i * 0.7 - 1, y: i })));
     await a.runDue();
-    const kept = a.retention()[0]!.reference!;
-    expect(kept.stream).toBe('x');
-    expect(kept.samples).toBe(3);
-
     const b = new Monitor({ streams: cfg.streams, stateDir: '/nonexistent' });
     await b.init();
+    return { a, kept: a.retention()[0]!.reference!, b };
+  }
+
+  it('restores a kept reference instead of collecting one, and then keeps no reference origins', async () => {
+    const { a, kept, b } = await keptAndFresh();
+    expect(kept.stream).toBe('x');
+    expect(kept.samples).toBe(3);
     expect(b.restoreReference(kept)).toBe(true);
     expect(b.restoreReference(kept)).toBe(false); // it has one now
     expect(b.restoreReference({ ...kept, stream: 'nope' })).toBe(false);
@@ -108,13 +113,7 @@ describe('Monitor retention and replay', () => {
   });
 
   it('lets a newer checkpointed reference replace an older one it has (a stream back from another owner), never an older one', async () => {
-    const a = new Monitor({ streams: cfg.streams, stateDir: '/nonexistent' });
-    await a.init();
-    a.ingest('kafka', [0, 1, 2, 3].map((i) => rec(0, i, { x: i * 0.7 - 1, y: i })));
-    await a.runDue();
-    const kept = a.retention()[0]!.reference!;
-    const b = new Monitor({ streams: cfg.streams, stateDir: '/nonexistent' });
-    await b.init();
+    const { kept, b } = await keptAndFresh();
     expect(b.restoreReference(kept)).toBe(true);
     // Re-baselined elsewhere since: a newer reference, with other parameters.
     const newer = { ...kept, createdAtMs: kept.createdAtMs + 60_000, samples: 7, setBy: 'operator' as const };
