@@ -1,7 +1,7 @@
 import type { StreamCalibration, CalibrationContext } from '../calibration/stream-calibration.js';
 import type { ThresholdSpec } from '../calibration/rate.js';
 import type { StreamConfig } from '../config/types.js';
-import { MEASURES, type Measure, type Severity } from './view.js';
+import { MEASURES, SEVERITIES, type Measure, type Severity } from './view.js';
 
 /** Calibrated thresholds per measure and severity, where the configuration has them (rates or p-values). */
 export type CalibratedSpecs = Partial<Record<Measure, Partial<Record<Severity, ThresholdSpec>>>>;
@@ -80,12 +80,13 @@ export function thresholdProblems(config: StreamConfig, calibration: StreamCalib
   const bySeverity = { warning: thresholdsFor('warning', config, calibration, rows), critical: thresholdsFor('critical', config, calibration, rows) };
   const out: ThresholdProblem[] = [];
   for (const measure of MEASURES) {
-    for (const severity of ['warning', 'critical'] as const) {
+    for (const severity of SEVERITIES) {
       const nats = bySeverity[severity][measure];
       const share = nats === undefined ? undefined : calibration.pValue(measure, nats);
       if (nats !== undefined && share !== undefined && share > NOISY_SHARE) out.push({ measure, severity, nats, noDriftShare: share });
     }
-    const { warning, critical } = { warning: bySeverity.warning[measure], critical: bySeverity.critical[measure] };
+    const warning = bySeverity.warning[measure];
+    const critical = bySeverity.critical[measure];
     if (warning !== undefined && critical !== undefined && warning > critical) out.push({ measure, severity: 'critical', nats: critical, warningNats: warning });
   }
   return out;
