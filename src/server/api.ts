@@ -1,5 +1,6 @@
 import type { CalibrationView } from '../calibration/stream-calibration.js';
 import type { Move } from '../calibration/what-moved.js';
+import type { ThresholdProblem } from '../stream/thresholds.js';
 import type { GmmJson } from '../gmm/json.js';
 import type { Evaluation, Measure, Severity, StreamPhase, StreamView } from '../stream/view.js';
 
@@ -34,6 +35,8 @@ export interface StreamJson {
   calibration?: CalibrationView;
   /** Present once there is a window mixture: which components account for the divergence, largest first. */
   whatMoved?: Move[];
+  /** Present where the null says a threshold would page without drift (inside the noise, or a warning above the critical). */
+  thresholdProblems?: ThresholdProblem[];
 }
 
 export interface EstimateJson {
@@ -92,5 +95,6 @@ export function streamJson(s: StreamView): StreamJson {
     history: s.history.map(evaluationJson),
     ...(s.calibration === undefined ? {} : { calibration: finiteDeep(s.calibration) }),
     ...(s.whatMoved === undefined ? {} : { whatMoved: finiteDeep(s.whatMoved) }),
+    ...(s.thresholdProblems === undefined ? {} : { thresholdProblems: finiteDeep(s.thresholdProblems) }),
   };
 }

@@ -26,7 +26,15 @@ import {
   type StreamPhase,
   type StreamView,
 } from './view.js';
-import { calibratedSpecs, calibrationContext, evaluationCadenceSeconds, thresholdProblems, thresholdsFor, windowRows } from './thresholds.js';
+import {
+  calibratedSpecs,
+  calibrationContext,
+  evaluationCadenceSeconds,
+  thresholdProblems,
+  thresholdsFor,
+  windowRows,
+  type ThresholdProblem,
+} from './thresholds.js';
 import { SlidingWindow } from './window.js';
 
 /** Runs `work`, timing only the time it was running, not the time it spent yielded. */
@@ -122,6 +130,8 @@ export class StreamState {
   private evaluatedFits = 0;
   /** The estimator of live evaluations: the monitor's, with a time budget (the null's has none). */
   private readonly liveEstimator: EstimatorSettings;
+  /** What the current null says of the thresholds (`reportThresholdProblems`); empty without one. */
+  private thresholdIssues: ThresholdProblem[] = [];
 
   constructor(config: StreamConfig, deps: StreamDeps) {
     this.config = config;
@@ -176,6 +186,7 @@ export class StreamState {
    */
   private calibrate(kept: NullDistribution | undefined): void {
     this.calibration.reset();
+    this.thresholdIssues = [];
     const ref = this.ref;
     if ((this.deps.calibrationReplicates ?? 200) <= 0 || ref.model === undefined) return;
     if (kept !== undefined && this.calibration.adopt(kept, windowRows(this.config))) {
@@ -220,7 +231,8 @@ export class StreamState {
    * in nats inside the window fit's own noise, or a warning above the critical.
    */
   private reportThresholdProblems(): void {
-    for (const p of thresholdProblems(this.config, this.calibration)) {
+    this.thresholdIssues = thresholdProblems(this.config, this.calibration);
+    for (const p of this.thresholdIssues) {
       const fields = { stream: this.name, measure: p.measure, severity: p.severity, nats: p.nats };
       if (p.warningNats !== undefined) {
         this.deps.logger.warn({ ...fields, warningNats: p.warningNats }, 'the warning threshold is above the critical one: the critical alert comes first');
@@ -596,6 +608,7 @@ export class StreamState {
         return history.toArray();
       },
       calibration,
+      ...(this.thresholdIssues.length > 0 && { thresholdProblems: this.thresholdIssues }),
       // Built only when read, and once per view.
       get whatMoved(): Move[] | undefined {
         if (reference === undefined || model === undefined) return undefined;

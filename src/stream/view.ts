@@ -1,5 +1,6 @@
 import type { CalibrationView } from '../calibration/stream-calibration.js';
 import type { Move } from '../calibration/what-moved.js';
+import type { ThresholdProblem } from './thresholds.js';
 import type { GmmJson } from '../gmm/json.js';
 
 /**
@@ -76,6 +77,11 @@ export interface StreamView {
   calibration?: CalibrationView;
   /** Which components account for the divergence, largest first; absent before a window mixture. */
   whatMoved?: Move[];
+  /**
+   * Thresholds the null says would page without drift (inside the fit's noise, or a warning
+   * above the critical); absent where there are none, or no null yet.
+   */
+  thresholdProblems?: ThresholdProblem[];
 }
 
 export interface RejectCount {

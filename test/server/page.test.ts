@@ -158,6 +158,24 @@ describe('status page in Chromium', () => {
     await page.close();
   });
 
+  it('says under a card which thresholds the no-drift null says would alert without drift', async () => {
+    const s = view.stream('user_profile')!;
+    s.thresholdProblems = [
+      { measure: 'kl_ref_win', severity: 'warning', nats: 0.2, noDriftShare: 0.7 },
+      { measure: 'js', severity: 'critical', nats: 0.1, warningNats: 0.138 },
+    ];
+    try {
+      const { page, problems } = await open('light');
+      const note = page.locator('[data-stream="user_profile"] [data-meta="threshold-problems"]');
+      expect(await note.textContent()).toBe('\u26a0 KL(ref\u2016win) warning 0.2 nats: 70% of no-drift windows reach it \u00b7 JS: warning 0.138 above critical 0.1 nats');
+      expect(await page.locator('[data-stream="latency_ms"] [data-meta="threshold-problems"]').count()).toBe(0);
+      expect(problems.errors).toEqual([]);
+      await page.close();
+    } finally {
+      delete s.thresholdProblems;
+    }
+  });
+
   it('updates live from /api/streams', async () => {
     const { page, problems } = await open('light');
     const s = view.stream('user_profile')!;

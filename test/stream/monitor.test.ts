@@ -277,6 +277,7 @@ describe('Monitor: thresholds against the null', () => {
   it('warns where a fixed threshold is inside the no-drift noise and where the warning is above the critical', async () => {
     const warned: [string, Record<string, unknown>][] = [];
     const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object, msg?: string) => void warned.push([msg ?? '', o as Record<string, unknown>]) };
+    let shown: unknown[] | undefined;
     const run = async (d: number): Promise<[string, Record<string, unknown>][]> => {
       warned.length = 0;
       const fields = Array.from({ length: d }, (_, i) => `f${i}`);
@@ -292,6 +293,7 @@ describe('Monitor: thresholds against the null', () => {
         clock.advance(1000);
       }
       expect(m.stream('s')!.calibration?.status).toBe('ready');
+      shown = m.stream('s')!.thresholdProblems;
       await m.stop();
       return [...warned];
     };
@@ -303,8 +305,11 @@ describe('Monitor: thresholds against the null', () => {
       ['kl_win_ref', 'warning'],
     ]);
     expect(many.filter(([msg]) => msg.startsWith('the warning threshold is above the critical')).map(([, o]) => o.measure)).toEqual(['js']);
+    // The same, for the API and the page.
+    expect(shown).toHaveLength(3);
     // One field: the defaults are far above the noise.
     expect(await run(1)).toEqual([]);
+    expect(shown).toBeUndefined();
   });
 });
 

@@ -630,8 +630,27 @@ var KlaxonPage = (function () {
     if (pv !== undefined && pv !== null) meta.appendChild(h('span', { 'data-meta': 'pvalue', title: 'against the no-drift null of ' + s.calibration.replicates + ' bootstrap replicates' }, ['p ', h('b', null, [fmt(pv)])]));
     if (s.referenceTimestampMs) meta.appendChild(h('span', { 'data-meta': 'reference-set' }, ['reference set ', agoSpan(s.referenceTimestampMs)]));
     el.appendChild(meta);
+    var notes = thresholdNotes(s);
+    if (notes) el.appendChild(notes);
     el.appendChild(actions(s));
     return el;
+  }
+
+  /** What the no-drift null says of the thresholds: ones windows without drift reach, a warning above the critical. */
+  function thresholdNotes(s) {
+    var problems = s.thresholdProblems || [];
+    if (problems.length === 0) return null;
+    var lines = problems.map(function (p) {
+      if (p.warningNats !== undefined && p.warningNats !== null) {
+        return SHORT[p.measure] + ': warning ' + fmt(p.warningNats) + ' above critical ' + fmt(p.nats) + ' nats';
+      }
+      return SHORT[p.measure] + ' ' + p.severity + ' ' + fmt(p.nats) + ' nats: ' + Math.round(100 * p.noDriftShare) + '% of no-drift windows reach it';
+    });
+    return h('div', {
+      class: 'threshold-notes',
+      'data-meta': 'threshold-problems',
+      title: 'From the no-drift null: these thresholds would alert without drift. Raise them, calibrate them, or give the window more records.'
+    }, ['\u26a0 ' + lines.join(' \u00b7 ')]);
   }
 
   /** The components that account for the divergence (the view's whatMoved), the three largest. */

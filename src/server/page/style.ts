@@ -150,6 +150,7 @@ a { color: inherit; }
 .progress > div { height: 100%; background: var(--idle); border-radius: 2px; }
 .meta { display: flex; flex-wrap: wrap; gap: 4px 16px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 10px; }
 .meta b { color: var(--fg); font-weight: 550; }
+.threshold-notes { color: var(--warn); font-size: 12px; margin-top: 6px; }
 .moves { margin: 0; padding-left: 1.2em; font-size: 13px; }
 .moves .sub { color: var(--muted); }
 .tip {
