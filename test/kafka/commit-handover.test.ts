@@ -3,62 +3,34 @@
 // at the other instance (at-least-once); when the partition comes back later, the first
 // instance must read on from the group's committed offset, never from where its failed batch
 // left it, or it would take records again as new ones.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaSource } from '../../src/sources/kafka/consumer.js';
-import type { KafkaRecord } from '../../src/sources/kafka/record.js';
-import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { EMPTY_STATE, checkpointed, joinDuringBatch, member } from './handover.js';
-import { committed, config, produce, records } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { KafkaSourceConfig } from '../../src/config/types.js';
+import { waitFor } from '../support/kafka.js';
+import { EMPTY_STATE, checkpointed, startJoiningMidBatch, twoPartitions, useMembers, type Member } from './handover.js';
+import { committed, produce, records } from './helpers.js';
 
-let brokers: string[];
-const sources: KafkaSource[] = [];
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterEach(async () => {
-  await Promise.allSettled(sources.splice(0).map((s) => s.stop()));
-});
+const members = useMembers();
 
 /** An instance in scale-out whose streams hold nothing (a checkpoint names the committed offsets). */
-function instance(cfg: Parameters<typeof member>[0], clientId: string): ReturnType<typeof member> {
-  const m = member(cfg, clientId, { state: EMPTY_STATE, owner: { acquire: async () => undefined, release: () => undefined } });
-  sources.push(m.source);
-  return m;
+function instance(cfg: KafkaSourceConfig, clientId: string): Member {
+  return members.member(cfg, clientId, { state: EMPTY_STATE, owner: { acquire: async () => undefined, release: () => undefined } });
 }
 
 describe('kafka source (scale-out): a batch that failed in a rebalance', () => {
   it('does not leave its partition to be read again from the failed batch when it comes back', async () => {
-    const topic = uniqueTopic('handover');
-    const groupId = `${topic}-g`;
-    await createTopic(brokers, topic, 2);
-    await produce(brokers, topic, records('handover', 0, 100), { partition: 0 });
-    await produce(brokers, topic, records('handover', 100, 100), { partition: 1 });
-    const cfg = config({ brokers, topics: [topic], groupId });
-    if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
+    const { brokers } = members;
+    const { topic, groupId, source } = await twoPartitions(brokers, 'handover');
     // The round-robin assigner sorts members by id, which begins with the client id: with both
     // in the group, a has partition 0 and b partition 1.
-    const a = instance(cfg.source, 'klaxon-a');
-    const b = instance(cfg.source, 'klaxon-b');
+    const a = instance(source, 'klaxon-a');
+    const b = instance(source, 'klaxon-b');
 
-    let bStarting: Promise<void> | undefined;
-    let joining = false;
-    await a.source.start(async (batch) => {
-      a.record(batch);
-      if (!joining && (batch[0] as KafkaRecord).partition === 1 && Number((batch[0] as KafkaRecord).offset) >= 100) {
-        // These records are in a's monitor. b joins meanwhile, and a's batch fails before its
-        // commit; the rejoin gives partition 1 to b.
-        joining = true;
-        bStarting = (await joinDuringBatch(brokers, groupId, () => b.source.start(async (records) => b.record(records)))).started;
-      }
-    });
+    const { bJoined } = await startJoiningMidBatch(brokers, groupId, a, b);
     await waitFor(async () => (await committed(brokers, groupId, topic)) === 200, { what: 'a committing the first 200 records' });
     // Checkpointed too: b then has nothing to replay, and reads from the committed offset.
     await waitFor(async () => (await checkpointed(brokers, groupId, topic, [1]))[0] === 100, { what: 'a checkpointing partition 1' });
     await produce(brokers, topic, records('handover', 200, 10), { partition: 1 });
-    await waitFor(() => bStarting !== undefined, { what: 'a applying the 10 new records of partition 1' });
-    await bStarting;
+    await bJoined();
 
     // b has partition 1 and reads the 10 records again from the committed offset (at-least-once).
     await waitFor(async () => (await committed(brokers, groupId, topic)) === 210, { what: 'b committing partition 1' });

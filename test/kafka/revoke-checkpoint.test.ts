@@ -4,39 +4,27 @@
 // go on for the partitions it still owns; what it writes must say nothing of the revoked one
 // (another member reads it now); and when the partition comes back, it is read on from the
 // group's committed offset, without a record applied twice, and checkpointed again.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { KafkaSourceConfig } from '../../src/config/types.js';
 import { groupOffsets } from '../../src/sources/kafka/admin.js';
-import type { KafkaSource } from '../../src/sources/kafka/consumer.js';
 import { partitionKey } from '../../src/sources/kafka/partitions.js';
-import type { KafkaRecord } from '../../src/sources/kafka/record.js';
-import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { EMPTY_STATE, checkpointed as checkpointedOf, joinDuringBatch, member } from './handover.js';
-import { config, kafkaClient, produce, records } from './helpers.js';
+import { waitFor } from '../support/kafka.js';
+import { EMPTY_STATE, checkpointed as checkpointedOf, startJoiningMidBatch, twoPartitions, useMembers, type Member } from './handover.js';
+import { kafkaClient, produce, records } from './helpers.js';
 
-let brokers: string[];
-const sources: KafkaSource[] = [];
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterEach(async () => {
-  await Promise.allSettled(sources.splice(0).map((s) => s.stop()));
-});
+const members = useMembers();
 
 /** A klaxon without scale-out; with `checkpoints`, its streams hold nothing (a checkpoint names the committed offsets). */
-function instance(cfg: Parameters<typeof member>[0], clientId: string, checkpoints: boolean): ReturnType<typeof member> {
-  const m = member(cfg, clientId, checkpoints ? { state: EMPTY_STATE } : {});
-  sources.push(m.source);
-  return m;
+function instance(cfg: KafkaSourceConfig, clientId: string, checkpoints: boolean): Member {
+  return members.member(cfg, clientId, checkpoints ? { state: EMPTY_STATE } : {});
 }
 
 /** Where the checkpoint topic says partitions 0 and 1 replay from. */
-const checkpointed = (groupId: string, topic: string): Promise<(number | undefined)[]> => checkpointedOf(brokers, groupId, topic, [0, 1]);
+const checkpointed = (groupId: string, topic: string): Promise<(number | undefined)[]> => checkpointedOf(members.brokers, groupId, topic, [0, 1]);
 
 /** The group's committed offsets of partitions 0 and 1. */
 async function committedOf(groupId: string, topic: string): Promise<(number | undefined)[]> {
-  const admin = kafkaClient(brokers).admin();
+  const admin = kafkaClient(members.brokers).admin();
   await admin.connect();
   try {
     const offsets = await groupOffsets(admin, groupId, [topic]);
@@ -50,36 +38,20 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 
 describe('kafka source: a partition revoked with records applied but not committed', () => {
   it('keeps checkpointing the partitions it still owns, claims nothing of the revoked one, and takes it back cleanly', async () => {
-    const topic = uniqueTopic('revoke');
-    const groupId = `${topic}-g`;
-    await createTopic(brokers, topic, 2);
-    await produce(brokers, topic, records('revoke', 0, 100), { partition: 0 });
-    await produce(brokers, topic, records('revoke', 100, 100), { partition: 1 });
-    const cfg = config({ brokers, topics: [topic], groupId });
-    if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
+    const { brokers } = members;
+    const { topic, groupId, source } = await twoPartitions(brokers, 'revoke');
     // The round-robin assigner sorts members by id, which begins with the client id: with both
     // in the group, a has partition 0 and b partition 1. Only a writes the checkpoint topic.
-    const a = instance(cfg.source, 'klaxon-a', true);
-    const b = instance(cfg.source, 'klaxon-b', false);
+    const a = instance(source, 'klaxon-a', true);
+    const b = instance(source, 'klaxon-b', false);
 
-    let bStarting: Promise<void> | undefined;
-    let joining = false;
-    await a.source.start(async (batch) => {
-      a.record(batch);
-      if (!joining && (batch[0] as KafkaRecord).partition === 1 && Number((batch[0] as KafkaRecord).offset) >= 100) {
-        // These records are in a's windows. b joins meanwhile, and a's batch fails before its
-        // commit; the rejoin gives partition 1 to b.
-        joining = true;
-        bStarting = (await joinDuringBatch(brokers, groupId, () => b.source.start(async (records) => b.record(records)))).started;
-      }
-    });
+    const { bJoined } = await startJoiningMidBatch(brokers, groupId, a, b);
     await waitFor(async () => (await committedOf(groupId, topic)).join() === '100,100', { what: 'a committing the first 200 records' });
     await waitFor(async () => (await checkpointed(groupId, topic)).join() === '100,100', { what: 'a checkpointing both partitions' });
 
     // a applies offsets 100-109 of partition 1 and loses the partition before committing them.
     await produce(brokers, topic, records('revoke', 200, 10), { partition: 1 });
-    await waitFor(() => bStarting !== undefined, { what: 'a applying the 10 new records of partition 1' });
-    await bStarting;
+    await bJoined();
     // b reads them again from the committed offset (at-least-once) and commits them.
     await waitFor(async () => (await committedOf(groupId, topic)).join() === '100,110', { what: 'b committing partition 1' });
     expect(b.got.get(1)).toEqual(range(100, 110));
