@@ -1,5 +1,6 @@
 import type { Gmm } from '../gmm/model.js';
 import type { Arena } from '../math/arena.js';
+import { exp } from '../math/exp.js';
 
 /**
  * The integrand of the samplers, stratum by stratum. A stratum is one component N(μ_c, L_cL_cᵀ)
@@ -357,11 +358,11 @@ export class StratumKernel {
       let scale = 1;
       if (this.integrand !== 'kl') {
         const u = lp - lq;
-        scale = Math.exp(-softplus(-u) - softplus(u)) * u; // d/du of ln 2 − H_b(σ(u)) = r(1 − r)u
+        scale = exp(-softplus(-u) - softplus(u)) * u; // d/du of ln 2 − H_b(σ(u)) = r(1 − r)u
       }
       for (let ti = 0; ti < t; ti++) {
         // A bridge moves only the shares, which the directions leave out.
-        const gamma = ti < tq ? Math.exp(this.logTerms[ti]! - (ti < tp ? lp : lq)) : 0;
+        const gamma = ti < tq ? exp(this.logTerms[ti]! - (ti < tp ? lp : lq)) : 0;
         all[o + ti] = scale * (ti < tp ? -0.5 : 0.5) * gamma - beta[ti]!;
       }
     }
@@ -413,8 +414,8 @@ export class StratumKernel {
     matchedOut?: Float64Array,
     firsts?: Float64Array,
   ): void {
-    const { d, t, tp, tq, base } = this.tg;
-    const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms, pWeights } = this;
+    const { d, t, tp, tq, base, inverseWeight } = this.tg;
+    const { c0, W, nf, controlMeans, integrand, diagonal, scale, logScale, own, logTerms, pWeights, ownShare, matchedShare } = this;
     const nc = t + 1;
     // Per call, not per point: a property load and a string compare in the point loop showed.
     const isKl = integrand === 'kl';
@@ -447,7 +448,7 @@ export class StratumKernel {
         for (let j = 0; j < d; j++) zz += U[uOff + j]! * U[uOff + j]!;
       }
       const hOff = i * nc;
-      const wi = scale ? Math.exp(logScale - 0.5 * (zz - uu)) : 1;
+      const wi = scale ? exp(logScale - 0.5 * (zz - uu)) : 1;
       // m_t into the log-densities and, in the same pass, into the weighted centred controls.
       for (let ti = 0; ti < t; ti++) {
         // Copies of the own component must get the very same number (identical mixtures give 0).
@@ -460,10 +461,10 @@ export class StratumKernel {
         // f less its matched term, shared out over p's components and the bridges (about the
         // pivot, as JS below); the seed's moments E_p[f²] and E_p[f] through the same partition.
         logRatioAndMatched(logTerms, tp, tq, matched!, pWeights, klTerms);
-        klShare(logTerms, tp, tq, t, this.tg.inverseWeight, this.ownShare, jsTerms);
+        klShare(logTerms, tp, tq, t, inverseWeight, ownShare, jsTerms);
         const lr = klTerms[0]!;
         if (matchedOut) matchedOut[i] = klTerms[1]!;
-        fi = pivotBase! + (lr - this.matchedShare * klTerms[1]! - pivot!) * jsTerms[0]!;
+        fi = pivotBase! + (lr - matchedShare * klTerms[1]! - pivot!) * jsTerms[0]!;
         plain[i] = lr * lr * jsTerms[1]!;
         firsts![2 * i] = lr * jsTerms[1]!;
         firsts![2 * i + 1] = 0;
@@ -476,14 +477,17 @@ export class StratumKernel {
           fi = klTerms[0]!;
           plain[i] = fi;
           if (matchedOut) matchedOut[i] = klTerms[1]!;
-          fi -= this.matchedShare * klTerms[1]!;
+          fi -= matchedShare * klTerms[1]!;
         }
       } else {
-        logRatioAndShare(logTerms, tp, tq, t, this.tg.inverseWeight, this.ownShare, jsTerms);
+        logRatioAndShare(logTerms, tp, tq, t, inverseWeight, ownShare, jsTerms);
         const u = jsTerms[0]!;
         // r = σ(u): log r = −softplus(−u), log(1 − r) = −softplus(u). Both softpluses, r and
-        // 1 − r come from one exp and one log1p of e^−|u| (four exps and two log1ps before).
-        const e = Math.exp(-Math.abs(u));
+        // 1 − r come from one log1p of e^−|u| = min(p, q)/max(p, q), a ratio of the two
+        // scaled sums the shares already hold: no exp of its own.
+        const P = jsTerms[2]!;
+        const Q = jsTerms[3]!;
+        const e = P >= Q ? Q / P : P / Q;
         const l = Math.log1p(e);
         const small = 1 / (1 + e);
         const logR = u >= 0 ? -l : u - l;
@@ -550,7 +554,7 @@ function logRatioAndShare(
   for (let k = 0; k < tp; k++) {
     const x = v[k]! - maxP;
     if (x > -38) {
-      const e = Math.exp(x);
+      const e = exp(x);
       sp += e;
       ip += e * inverseWeight[k]!;
     }
@@ -560,7 +564,7 @@ function logRatioAndShare(
   for (let k = tp; k < tq; k++) {
     const x = v[k]! - maxQ;
     if (x > -38) {
-      const e = Math.exp(x);
+      const e = exp(x);
       sq += e;
       iq += e * inverseWeight[k]!;
     }
@@ -569,8 +573,8 @@ function logRatioAndShare(
   // Every term at the largest maximum: Σ w_t N_t and Σ N_t up to the same factor. Bridges
   // (their v is log N_b) count in Σ N_t only.
   const top = Math.max(maxP, maxQ, rangeMax(v, tq, t));
-  const dp = maxP === top ? 1 : Math.exp(maxP - top);
-  const dq = maxQ === top ? 1 : Math.exp(maxQ - top);
+  const dp = maxP === top ? 1 : exp(maxP - top);
+  const dq = maxQ === top ? 1 : exp(maxQ - top);
   const all = ip * dp + iq * dq + expSum(v, tq, t, top);
   out[1] = ((sp * dp + sq * dq) * ownShare) / all;
   out[2] = (sp * dp) / all;
@@ -590,7 +594,7 @@ function klShare(v: Float64Array, tp: number, tq: number, t: number, inverseWeig
   for (let k = 0; k < tp; k++) {
     const x = v[k]! - top;
     if (x > -38) {
-      const e = Math.exp(x);
+      const e = exp(x);
       sp += e;
       ip += e * inverseWeight[k]!;
     }
@@ -623,7 +627,7 @@ function logRatioAndMatched(
   let sp = 0;
   for (let k = 0; k < tp; k++) {
     const x = v[k]! - maxP;
-    const e = x > -38 ? Math.exp(x) : 0;
+    const e = x > -38 ? exp(x) : 0;
     gamma[k] = e;
     sp += e;
   }
@@ -684,12 +688,12 @@ function expSum(v: Float64Array, from: number, to: number, shift: number): numbe
   for (let t = from; t < to; t++) {
     const x = v[t]! - shift;
     // Terms below e^-38 of the largest cannot change the sum in doubles.
-    if (x > -38) s += Math.exp(x);
+    if (x > -38) s += exp(x);
   }
   return s;
 }
 
 /** log(1 + e^t) without overflow or loss for large |t|. */
 export function softplus(t: number): number {
-  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+  return t > 0 ? t + Math.log1p(exp(-t)) : Math.log1p(exp(t));
 }
