@@ -23,6 +23,8 @@ export class FileSource implements Source {
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
   private running = false;
+  /** A replay without `loop` reached the end of the file: everything it has is delivered. */
+  private completed = false;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private lines = 0;
@@ -43,6 +45,7 @@ export class FileSource implements Source {
     this.running = true;
     this.logger?.info({ path: this.config.path, format: this.config.format, rate: this.config.rate }, 'file replay started');
     this.loop = this.run(sink)
+      .then(() => void (this.completed = this.running))
       .catch((err: unknown) => this.logger?.error({ err, path: this.config.path }, 'file replay failed'))
       .finally(() => {
         this.running = false;
@@ -130,12 +133,17 @@ export class FileSource implements Source {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.completed = false;
     this.abort.abort();
     await this.loop;
   }
 
+  /**
+   * While replaying, and after a replay reached its end: the monitor then serves what it read,
+   * and /readyz should not report a lost source. Not after a failed replay, nor once stopped.
+   */
   isConnected(): boolean {
-    return this.running;
+    return this.running || this.completed;
   }
 }
 

@@ -23,7 +23,7 @@ export interface Source {
   start(sink: BatchSink): Promise<void>;
   /** Stops fetching, waits for the in-flight batch to settle (and acknowledges it), then resolves. */
   stop(): Promise<void>;
-  /** True while the source can deliver (connected to its broker, file open, generator running). */
+  /** True while the source can deliver (connected to its broker, file open, generator running), and after a file replay delivered all it had. */
   isConnected(): boolean;
 }
 

@@ -49,6 +49,21 @@ describe('CSV', () => {
 });
 
 describe('FileSource', () => {
+  it('stays connected (ready) after a replay reached the end of its file, not after a failed one, nor once stopped', async () => {
+    const done = new FileSource(config(file('ready.jsonl', '{"x":1}\n')), new ManualClock(0));
+    await done.start(async () => undefined);
+    await done.finished;
+    expect(done.isConnected()).toBe(true);
+    await done.stop();
+    expect(done.isConnected()).toBe(false);
+
+    // A directory passes the start-up check but cannot be read: the replay fails.
+    const failed = new FileSource(config(mkdtempSync(path.join(dir, 'not-a-file-'))), new ManualClock(0));
+    await failed.start(async () => undefined);
+    await failed.finished;
+    expect(failed.isConnected()).toBe(false);
+  });
+
   it('replays JSON lines as fast as possible, skipping blank lines, stamped by the clock', async () => {
     const p = file('a.jsonl', '{"x":1}\n\n{"x":2}\nnot json\n');
     const got = await replay(config(p));
