@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { streamPartition } from '../../src/sources/kafka/router.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killAll, killHard, produce, rawConfig, readAll, records, startKlaxon, streamsOf, type Klaxon, type StreamJson } from './helpers.js';
+import { committed, kafkaClient, killAll, killHard, metric, produce, rawConfig, readAll, records, startKlaxon, streamsOf, type Klaxon, type StreamJson } from './helpers.js';
 
 let brokers: string[];
 const dir = mkdtempSync(join(tmpdir(), 'klaxon-scale-'));
@@ -138,6 +138,13 @@ describe('scale-out over a consumer group', () => {
     const base = counted(after);
     await produce(brokers, topic, records('scale', 3_000, 1_000));
     await waitFor(async () => (await committed(brokers, `${groupId}.router`, topic)) === 4_010, { timeoutMs: 30_000, what: 'the router committing every record' });
+    // The routers' lag on the source topic is exported beside the owners' (a router falling
+    // behind would otherwise go unseen): every partition's series, at 0 once they caught up.
+    const sourceLag = async (k: Klaxon): Promise<number[]> => {
+      const text = await (await fetch(`${k.base}/metrics`)).text();
+      return [0, 1, 2].map((p) => metric(text, `klaxon_kafka_consumer_lag{topic="${topic}",partition="${p}"}`) ?? NaN);
+    };
+    await waitFor(async () => (await sourceLag(b)).every((lag) => lag === 0), { timeoutMs: 30_000, what: 'the routers’ lag on the source topic exported, at 0' });
     await waitFor(async () => counted(await streamsOf(b)) === base + 1_000 * onA.length, {
       timeoutMs: 30_000,
       what: 'the moved streams counting the new records on b',

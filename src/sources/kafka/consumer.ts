@@ -56,6 +56,12 @@ export interface KafkaSourceDeps {
    * partition's streams are dropped. Absent: every stream is this instance's.
    */
   owner?: PartitionOwner;
+  /**
+   * Scale-out: another group whose lag to export beside this one's, polled with it (the
+   * routers' group on the source topics: without it a router falling behind would go unseen,
+   * the owners' lag on the repartition topic staying low while it starves).
+   */
+  upstream?: { groupId: string; topics: readonly string[]; fromBeginning: boolean };
 }
 
 /** Creates and drops the streams of a partition as the group assigns and revokes it. */
@@ -113,6 +119,7 @@ export class KafkaSource implements Source {
   private readonly tuning: KafkaTuning;
   private readonly metrics: KafkaMetrics;
   private readonly lag: LagTracker;
+  private readonly upstreamLag: LagTracker | undefined;
   private kafka: Kafka | undefined;
   private deadLetters: DeadLetterProducer | undefined;
   private store: CheckpointStore | undefined;
@@ -145,6 +152,7 @@ export class KafkaSource implements Source {
     this.tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     this.metrics = createKafkaMetrics(deps.registry ?? new Registry(), () => this.isConnected());
     this.lag = new LagTracker(this.metrics, config.groupId);
+    this.upstreamLag = deps.upstream && new LagTracker(this.metrics, deps.upstream.groupId);
   }
 
   async start(sink: BatchSink): Promise<void> {
@@ -333,6 +341,8 @@ export class KafkaSource implements Source {
         if (now >= nextLag) {
           nextLag = now + this.tuning.lagPollMs;
           await this.lag.poll(admin, subscribed, this.config.fromBeginning);
+          const upstream = this.deps.upstream;
+          if (upstream) await this.upstreamLag!.poll(admin, (await topicsPresent(admin, upstream.topics)).present, upstream.fromBeginning);
         }
         await this.checkpoint(false);
         if (missing().length > 0 && now >= nextTopics) {

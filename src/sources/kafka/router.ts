@@ -46,6 +46,11 @@ export interface RouterDeps {
  * (and the letters): at-least-once, a crash re-routes what it had not committed.
  */
 export class KafkaRouter {
+  /** The routers' consumer group, beside the owners' `groupId`. */
+  static groupOf(groupId: string): string {
+    return `${groupId}.router`;
+  }
+
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private deadLetters: DeadLetterProducer | undefined;
@@ -181,7 +186,7 @@ export class KafkaRouter {
     }
     if (this.stopping) return;
     const consumer = kafka.consumer({
-      groupId: `${this.config.groupId}.router`,
+      groupId: KafkaRouter.groupOf(this.config.groupId),
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: this.deps.maxWaitMs ?? 1_000,
       sessionTimeout: this.config.sessionTimeoutSeconds * 1000,

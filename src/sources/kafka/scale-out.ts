@@ -65,6 +65,7 @@ export class ScaleOutSource implements Source {
       state: deps.state,
       env: deps.env,
       tuning: deps.tuning,
+      upstream: { groupId: KafkaRouter.groupOf(config.groupId), topics: config.topics, fromBeginning: config.fromBeginning },
       owner: {
         acquire: (partitions) => deps.state.acquire(streamsOf(partitions)),
         release: (partitions) => deps.state.release(streamsOf(partitions)),
