@@ -89,9 +89,11 @@ const FIT_MIN = 384;
 /**
  * Sizes grow in multiples of this (Sobol' prefixes need not be powers of two to be unbiased).
  * Every step is paid R times per stratum, so a coarse one overshoots small targets: 8 cost
- * 8–14% more points than 4 on the low-d JS bench pairs, for no gain in error bar honesty.
+ * 8–14% more points than 4 on the low-d JS bench pairs, and 4 cost 2% more than 1 over the
+ * d ≥ 2 fixtures (60 seeds each; 1.5% on 4d-different-k JS), for no gain in error bar honesty
+ * (the accuracy bench's 196 estimates: none beyond 4 standard errors either way).
  */
-const STEP = 4;
+const STEP = 1;
 /**
  * Smallest main-phase size per randomisation and stratum. Where the pilot predicts a loose
  * target is met at once, the estimate stops at this size, and with 4 points a randomisation
