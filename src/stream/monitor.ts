@@ -9,6 +9,7 @@ import { ControlError, type MonitorControl, type MuteResult, type MuteUntil, typ
 import { Decoder, type RejectReason } from './decode.js';
 import type { EstimatorSettings } from './estimate.js';
 import { silentLogger, type MonitorLogger } from './logger.js';
+import type { MuteChange } from './mute-change.js';
 import type { IngestOptions, SourceRecord } from './record.js';
 import type { ReferenceSnapshot } from './snapshot.js';
 import { StreamState, type RecordOrigin, type StreamDeps } from './stream.js';
@@ -65,6 +66,8 @@ export interface StreamRetention {
   window: SourcePosition[];
   /** Per topic-partition, the first record of the reference's data; empty once it was restored. */
   referenceFrom: SourcePosition[];
+  /** The operator's latest mute decision, in force or not; undefined when there never was one. */
+  mute: MuteChange | undefined;
 }
 
 /**
@@ -322,6 +325,7 @@ export class Monitor implements MonitorView, MonitorControl {
         reference: s.referenceSnapshot(),
         window: positions(window),
         referenceFrom: positions(s.referenceOrigins),
+        mute: s.muteChange(),
       };
     });
   }
@@ -333,6 +337,16 @@ export class Monitor implements MonitorView, MonitorControl {
   restoreReference(snapshot: ReferenceSnapshot): boolean {
     if (!this.owns(snapshot.stream)) return false;
     return this.byName.get(snapshot.stream)?.restoreReference(snapshot) ?? false;
+  }
+
+  /**
+   * Adopts a kept mute decision (mute or unmute) for the stream it names when it is newer than
+   * the stream's own (see `mute-change.ts`). False when there is no such stream here, or the
+   * stream's decision is as new.
+   */
+  restoreMute(change: MuteChange): boolean {
+    if (!this.owns(change.stream)) return false;
+    return this.byName.get(change.stream)?.restoreMute(change) ?? false;
   }
 
   // ---------------------------------------------------------------- scheduling

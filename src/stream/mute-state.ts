@@ -1,16 +1,21 @@
 import type { Clock } from './clock.js';
 import { ControlError, type MuteResult } from './control.js';
 import type { MonitorLogger } from './logger.js';
+import { mutedUntil, replacesMute, type MuteChange } from './mute-change.js';
 import { loadMute, removeMute, saveMute } from './mute.js';
 
 /**
- * One stream's operator mute: when it ends, kept in the state directory (see `mute.ts`) before
- * it takes effect, so a restart stays quiet until the same time. The stream serialises the
- * changes under its lock; this holds only the bookkeeping.
+ * One stream's operator mute: the latest decision about it (see `mute-change.ts`), kept in the
+ * state directory (see `mute.ts`) before it takes effect, so a restart stays quiet until the
+ * same time. A source with a checkpoint topic carries the decision to the stream's next owner
+ * (`change`, `adopt`). The stream serialises the changes under its lock; this holds only the
+ * bookkeeping.
  */
 export class StreamMute {
-  /** When the mute ends; undefined when not muted. */
-  private untilMs: number | undefined;
+  /** The latest decision, in force or not: an ended mute still outranks an older one. */
+  private last: MuteChange | undefined;
+  /** Whether the end of `last`'s mute was logged (or it had ended before it was taken on). */
+  private endLogged = true;
 
   constructor(
     private readonly stream: string,
@@ -19,19 +24,29 @@ export class StreamMute {
 
   /** When the mute ends, while it holds at `nowMs`; else undefined. */
   endsAt(nowMs: number): number | undefined {
-    return this.isMuted(nowMs) ? this.untilMs : undefined;
+    return mutedUntil(this.last, nowMs);
   }
 
   isMuted(nowMs: number): boolean {
-    return this.untilMs !== undefined && nowMs < this.untilMs;
+    return this.endsAt(nowMs) !== undefined;
   }
 
-  /** Restores a kept mute that has not ended yet; an unreadable file leaves the stream unmuted. */
+  /** The latest decision, for the checkpoint topic; undefined when no operator ever decided. */
+  change(): MuteChange | undefined {
+    return this.last;
+  }
+
+  /**
+   * Restores the kept mute; one that has ended mutes nothing but keeps its time, so that an
+   * older decision in a checkpoint cannot come back over it. An unreadable file leaves the
+   * stream unmuted.
+   */
   async restore(): Promise<void> {
     try {
       const mute = await loadMute(this.deps.stateDir, this.stream);
-      if (mute !== undefined && mute.untilMs > this.deps.clock.now()) {
-        this.untilMs = mute.untilMs;
+      if (mute === undefined) return;
+      this.install({ stream: this.stream, untilMs: mute.untilMs, changedAtMs: mute.setAtMs });
+      if (this.isMuted(this.deps.clock.now())) {
         this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(mute.untilMs).toISOString() }, 'mute restored');
       }
     } catch (err) {
@@ -39,28 +54,63 @@ export class StreamMute {
     }
   }
 
-  /** Forgets a mute that has ended by `nowMs`, saying so once. */
-  expire(nowMs: number): void {
-    if (this.untilMs !== undefined && !this.isMuted(nowMs)) {
-      this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(this.untilMs).toISOString() }, 'mute ended');
-      this.untilMs = undefined;
+  /**
+   * Takes on a decision kept elsewhere (the checkpoint topic, written by another owner) when it
+   * is newer than the one held: a later mute, or an unmute, made while the stream was away.
+   * False when it is not newer. The state directory is brought in line by `keep`.
+   */
+  adopt(kept: MuteChange): boolean {
+    if (!replacesMute(this.last, kept)) return false;
+    this.install(kept);
+    const until = this.endsAt(this.deps.clock.now());
+    this.deps.logger.info(
+      { stream: this.stream, mutedUntil: until === undefined ? null : new Date(until).toISOString(), changedAtMs: kept.changedAtMs },
+      until === undefined ? 'not muted, as decided since on another instance (checkpoint)' : 'mute restored from checkpoint',
+    );
+    return true;
+  }
+
+  /**
+   * Writes the held decision to the state directory, after `adopt`: a stale mute file would
+   * otherwise disagree with what is in force (and come back where no checkpoint topic is read).
+   * Best effort: the decision is in force either way.
+   */
+  async keep(): Promise<void> {
+    const last = this.last;
+    if (last === undefined) return;
+    try {
+      if (last.untilMs === undefined) await removeMute(this.deps.stateDir, this.stream);
+      else await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: last.untilMs, setAtMs: last.changedAtMs });
+    } catch (err) {
+      this.deps.logger.warn({ stream: this.stream, err }, 'cannot bring the mute file in line with the checkpointed mute');
     }
+  }
+
+  /** Says once that a mute has ended by `nowMs`; the decision stays (see `last`). */
+  expire(nowMs: number): void {
+    if (this.endLogged || this.last?.untilMs === undefined || this.isMuted(nowMs)) return;
+    this.endLogged = true;
+    this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(this.last.untilMs).toISOString() }, 'mute ended');
   }
 
   /** Mutes until `end` (already checked by `muteEndMs`), kept first: if it cannot be kept, nothing changes. */
   async set(end: number): Promise<MuteResult> {
+    const at = this.nextChangeMs();
     try {
-      await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: end, setAtMs: this.deps.clock.now() });
+      await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: end, setAtMs: at });
     } catch (err) {
       this.deps.logger.error({ stream: this.stream, err }, 'cannot save the mute; the stream is not muted');
       throw new ControlError('storage', "cannot keep the mute in the state directory, so nothing changed (see klaxon's log)", { cause: err });
     }
-    this.untilMs = end;
+    this.install({ stream: this.stream, untilMs: end, changedAtMs: at });
     this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(end).toISOString() }, 'stream muted');
     return { stream: this.stream, muted: true, mutedUntilMs: end };
   }
 
-  /** Ends the mute now, removing the kept one first; idempotent. */
+  /**
+   * Ends the mute now, removing the kept one first; idempotent. Recorded as a decision even
+   * when nothing here was muted: a mute kept on another instance must not outlive it.
+   */
   async clear(): Promise<MuteResult> {
     try {
       await removeMute(this.deps.stateDir, this.stream);
@@ -68,8 +118,22 @@ export class StreamMute {
       this.deps.logger.error({ stream: this.stream, err }, 'cannot remove the mute file; the stream stays muted');
       throw new ControlError('storage', "cannot remove the mute from the state directory, so nothing changed (see klaxon's log)", { cause: err });
     }
-    if (this.untilMs !== undefined) this.deps.logger.info({ stream: this.stream }, 'stream unmuted');
-    this.untilMs = undefined;
+    if (this.isMuted(this.deps.clock.now())) this.deps.logger.info({ stream: this.stream }, 'stream unmuted');
+    this.install({ stream: this.stream, untilMs: undefined, changedAtMs: this.nextChangeMs() });
     return { stream: this.stream, muted: false, mutedUntilMs: undefined };
+  }
+
+  /**
+   * The time of a new decision: now, but always after the one it replaces. Instances' clocks
+   * differ, and a decision made here after taking one on from another instance must still be
+   * the newer one (so must an unmute in the same millisecond as its mute).
+   */
+  private nextChangeMs(): number {
+    return Math.max(this.deps.clock.now(), (this.last?.changedAtMs ?? -Infinity) + 1);
+  }
+
+  private install(change: MuteChange): void {
+    this.last = change;
+    this.endLogged = !this.isMuted(this.deps.clock.now());
   }
 }

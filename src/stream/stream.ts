@@ -11,6 +11,7 @@ import { estimate, isUsable, type EstimatorSettings } from './estimate.js';
 import { EvaluationHistory } from './history.js';
 import { HysteresisDetector } from './hysteresis.js';
 import type { MonitorLogger } from './logger.js';
+import type { MuteChange } from './mute-change.js';
 import { StreamMute } from './mute-state.js';
 import { WindowFitter, type MixtureSettings, type Yield } from './refit.js';
 import { StreamReference, type RecordOrigin } from './reference.js';
@@ -396,6 +397,22 @@ export class StreamState {
 
   async unmute(): Promise<MuteResult> {
     return this.exclusive(() => this.muting.clear());
+  }
+
+  /** The operator's latest mute decision, in force or not, to keep in a checkpoint; undefined when there never was one. */
+  muteChange(): MuteChange | undefined {
+    return this.muting.change();
+  }
+
+  /**
+   * Takes on a mute decision kept elsewhere (a checkpoint) when it is newer than the one held,
+   * as `restoreReference` does with a reference; false when it is not. Synchronous, so the
+   * decision holds before the stream's records flow; its state file follows under the lock.
+   */
+  restoreMute(change: MuteChange): boolean {
+    if (!this.muting.adopt(change)) return false;
+    void this.exclusive(() => this.muting.keep());
+    return true;
   }
 
   // ---------------------------------------------------------------- ingestion
