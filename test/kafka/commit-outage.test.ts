@@ -28,7 +28,7 @@ describe('kafka source: the broker stops before a commit', () => {
     const logs: { msg: string; [k: string]: unknown }[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
     // No streams: a checkpoint holds the committed offsets only.
-    const state = { retention: () => [], restoreReference: () => false };
+    const state = { retention: () => [], restoreReference: () => false, restoreMute: () => false };
     const source = new KafkaSource(cfg.source, { clock: systemClock, registry, logger, state, tuning: { lagPollMs: 1_000, topicPollMs: 1_000 } });
     let delivered = 0;
     let stoppedAtS: number | undefined;

@@ -16,7 +16,7 @@ import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafk
 import { config, kafkaClient, produce, records } from './helpers.js';
 
 /** Streams that hold nothing: each checkpoint names exactly the offsets the member had committed. */
-export const EMPTY_STATE = { retention: () => [], restoreReference: () => false };
+export const EMPTY_STATE = { retention: () => [], restoreReference: () => false, restoreMute: () => false };
 
 /** A member: every offset its sink got, per partition, and the messages it warned with. */
 export function member(cfg: KafkaSourceConfig, clientId: string, deps: Partial<KafkaSourceDeps> = {}) {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { StreamRetention } from '../../stream/monitor.js';
-import { snapshotFromJson, snapshotToJson, type ReferenceSnapshot } from '../../stream/snapshot.js';
+import type { MuteChange } from '../../stream/mute-change.js';
+import type { ReferenceSnapshot } from '../../stream/snapshot.js';
 import type { SourceLogger } from '../source.js';
 import { createTopicServed } from './admin.js';
+import { CheckpointReader, checkpointMessages, type Checkpoint, type ReplayOffset } from './checkpoint-format.js';
 import { KafkaSourceError } from './errors.js';
 import { partitionKey } from './partitions.js';
 
@@ -11,30 +13,16 @@ import { partitionKey } from './partitions.js';
 export interface RestorableState {
   retention(): StreamRetention[];
   restoreReference(snapshot: ReferenceSnapshot): boolean;
+  /** Adopts an operator's mute decision kept by an earlier owner, when it is newer than the stream's own. */
+  restoreMute(change: MuteChange): boolean;
 }
 
-/** Where a partition is replayed from (`offset`), taken when the group had committed `committed`. */
-export interface ReplayOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-  committed: number;
-}
-
-/** The contents of the checkpoint topic: the latest value per key. */
-export interface Checkpoint {
-  references: ReferenceSnapshot[];
-  /** Per `partitionKey`: the offset a restart replays from to rebuild every window. */
-  offsets: Map<string, number>;
-}
-
-const REFERENCE = 'reference/';
-const OFFSET = 'offset/';
+export type { Checkpoint, ReplayOffset } from './checkpoint-format.js';
 
 /**
  * The checkpoint topic, after Kafka Streams' changelog topics: compacted, one key per stream
- * (`reference/<stream>`: the reference, as a snapshot file holds it) and per partition
- * (`offset/<topic>/<partition>`: the oldest offset any window still holds). The windows
+ * (its reference, its operator's latest mute decision) and per partition (the oldest offset any
+ * window still holds); checkpoint-format.ts has the keys and values. The windows
  * themselves are never copied: the input topic is their changelog, and a restart replays it
  * from those offsets.
  */
@@ -83,13 +71,12 @@ export class CheckpointStore {
    * joins a throwaway group that commits nothing, and deletes it after.
    */
   async load(admin: Admin, timeoutMs = 60_000): Promise<Checkpoint> {
-    const checkpoint: Checkpoint = { references: [], offsets: new Map() };
-    const references = new Map<string, ReferenceSnapshot>();
+    const reader = new CheckpointReader(this.topic);
     const ends = new Map<number, bigint>();
     for (const p of await admin.fetchTopicOffsets(this.topic)) {
       if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
     }
-    if (ends.size === 0) return checkpoint;
+    if (ends.size === 0) return reader.checkpoint();
 
     const groupId = `${this.groupId}.checkpoint-restore.${randomUUID()}`;
     const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
@@ -107,7 +94,12 @@ export class CheckpointStore {
             autoCommit: false,
             eachBatch: async ({ batch }) => {
               for (const m of batch.messages) {
-                this.apply(m.key?.toString('utf8'), m.value, checkpoint, references);
+                const key = m.key?.toString('utf8');
+                try {
+                  reader.read(key, m.value);
+                } catch (err) {
+                  this.logger?.warn({ topic: this.topic, key, err }, 'skipping an unreadable checkpoint entry');
+                }
                 const end = ends.get(batch.partition);
                 if (end !== undefined && BigInt(m.offset) + 1n >= end) ends.delete(batch.partition);
               }
@@ -121,48 +113,16 @@ export class CheckpointStore {
       await consumer.disconnect().catch(() => undefined);
       await admin.deleteGroups([groupId]).catch(() => undefined);
     }
-    checkpoint.references = [...references.values()];
-    return checkpoint;
-  }
-
-  private apply(key: string | undefined, value: Buffer | null, into: Checkpoint, references: Map<string, ReferenceSnapshot>): void {
-    if (key === undefined) return;
-    try {
-      if (key.startsWith(REFERENCE)) {
-        const stream = key.slice(REFERENCE.length);
-        if (value === null) references.delete(stream);
-        else references.set(stream, snapshotFromJson(JSON.parse(value.toString('utf8')), stream, `checkpoint ${this.topic} key ${key}`));
-      } else if (key.startsWith(OFFSET)) {
-        const rest = key.slice(OFFSET.length);
-        const slash = rest.lastIndexOf('/');
-        const pk = partitionKey(rest.slice(0, slash), Number(rest.slice(slash + 1)));
-        if (value === null) into.offsets.delete(pk);
-        else into.offsets.set(pk, Number((JSON.parse(value.toString('utf8')) as { offset: string }).offset));
-      }
-    } catch (err) {
-      this.logger?.warn({ topic: this.topic, key, err }, 'skipping an unreadable checkpoint entry');
-    }
+    return reader.checkpoint();
   }
 
   /** Writes the entries in one produce request (one record batch: all of it or none), acknowledged by all in-sync replicas. */
-  async write(references: readonly ReferenceSnapshot[], offsets: ReadonlyMap<string, ReplayOffset>): Promise<void> {
+  async write(references: readonly ReferenceSnapshot[], offsets: ReadonlyMap<string, ReplayOffset>, mutes: readonly MuteChange[] = []): Promise<void> {
     if (!this.connected) {
       await this.producer.connect();
       this.connected = true;
     }
-    const messages = [
-      ...references.map((r) => ({ key: `${REFERENCE}${r.stream}`, value: JSON.stringify(snapshotToJson(r)) })),
-      ...[...offsets.values()].map((o) => ({
-        key: `${OFFSET}${o.topic}/${o.partition}`,
-        value: JSON.stringify({
-          version: 1,
-          topic: o.topic,
-          partition: o.partition,
-          offset: String(o.offset),
-          committed: String(o.committed),
-        }),
-      })),
-    ];
+    const messages = checkpointMessages(references, offsets, mutes);
     if (messages.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages });
   }
 
@@ -181,6 +141,8 @@ export class CheckpointStore {
 export class Checkpointer {
   /** Per stream, the reference (by creation time) the topic is known to hold. */
   private readonly kept = new Map<string, number>();
+  /** Per stream, the mute decision (by the time it was made) the topic is known to hold. */
+  private readonly keptMutes = new Map<string, number>();
   /** The offsets last written, to skip a checkpoint that would change nothing. */
   private lastOffsets = '';
 
@@ -195,9 +157,18 @@ export class Checkpointer {
     for (const snap of checkpoint.references) {
       if (this.state.restoreReference(snap)) this.kept.set(snap.stream, snap.createdAtMs);
     }
-    if (checkpoint.references.length > 0 || checkpoint.offsets.size > 0) {
+    // Refused ones (the stream's own decision is as new or newer, or it is not owned here) are not
+    // marked kept: the stream's own is written with the next checkpoint.
+    let mutes = 0;
+    for (const change of checkpoint.mutes) {
+      if (this.state.restoreMute(change)) {
+        this.keptMutes.set(change.stream, change.changedAtMs);
+        mutes++;
+      }
+    }
+    if (checkpoint.references.length > 0 || checkpoint.mutes.length > 0 || checkpoint.offsets.size > 0) {
       this.logger?.info(
-        { topic: this.store.topic, references: this.kept.size, partitions: checkpoint.offsets.size },
+        { topic: this.store.topic, references: this.kept.size, mutes, partitions: checkpoint.offsets.size },
         'restored from the checkpoint topic',
       );
     }
@@ -205,13 +176,15 @@ export class Checkpointer {
   }
 
   /**
-   * Writes the references not yet kept and, for every partition in `committed` (next offsets),
-   * where a replay must start: the oldest record in any window, or of the data of a reference
-   * not yet kept; the committed offset itself when no stream holds any of its records.
+   * Writes the references and mute decisions not yet kept and, for every partition in
+   * `committed` (next offsets), where a replay must start: the oldest record in any window, or
+   * of the data of a reference not yet kept; the committed offset itself when no stream holds
+   * any of its records.
    */
   async write(committed: ReadonlyMap<string, { topic: string; partition: number; offset: number }>): Promise<boolean> {
     const retention = this.state.retention();
     const references: ReferenceSnapshot[] = [];
+    const mutes: MuteChange[] = [];
     const offsets = new Map<string, ReplayOffset>([...committed].map(([k, v]) => [k, { ...v, committed: v.offset }]));
     const hold = (topic: string, partition: number, offset: number): void => {
       const o = offsets.get(partitionKey(topic, partition));
@@ -221,14 +194,16 @@ export class Checkpointer {
     for (const s of retention) {
       const ref = s.reference;
       if (ref !== undefined && this.kept.get(s.stream) !== ref.createdAtMs) references.push(ref);
+      if (s.mute !== undefined && this.keptMutes.get(s.stream) !== s.mute.changedAtMs) mutes.push(s.mute);
       for (const p of s.window) hold(p.topic, p.partition, p.offset);
       // A reference written now is kept from now: its data need not be replayable any more.
       if (ref === undefined) for (const p of s.referenceFrom) hold(p.topic, p.partition, p.offset);
     }
     const key = JSON.stringify([...offsets.values()]);
-    if (references.length === 0 && key === this.lastOffsets) return false;
-    await this.store.write(references, offsets);
+    if (references.length === 0 && mutes.length === 0 && key === this.lastOffsets) return false;
+    await this.store.write(references, offsets, mutes);
     for (const r of references) this.kept.set(r.stream, r.createdAtMs);
+    for (const m of mutes) this.keptMutes.set(m.stream, m.changedAtMs);
     this.lastOffsets = key;
     return true;
   }

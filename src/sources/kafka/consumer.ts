@@ -461,7 +461,7 @@ export class KafkaSource implements Source {
     for (let attempt = 0; !this.stopping && mine().length > 0; attempt++) {
       try {
         await this.deps.owner!.acquire(mine());
-        const checkpoint = this.store ? await this.store.load(admin) : { references: [], offsets: new Map<string, number>() };
+        const checkpoint = this.store ? await this.store.load(admin) : { references: [], mutes: [], offsets: new Map<string, number>() };
         if (this.checkpointer) this.checkpointer.restore(checkpoint);
         const committed = await groupOffsets(admin, this.config.groupId, [topic]);
         const starts = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
