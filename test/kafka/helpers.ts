@@ -183,6 +183,8 @@ export interface StreamJson {
   windowSamples: number;
   recordsTotal: number;
   phase: string;
+  muted: boolean;
+  mutedUntilMs: number | null;
 }
 
 /** A running klaxon's streams by name. */
