@@ -1,11 +1,13 @@
 // Shared by the Kafka source tests: producing seeded records, configs, an in-process app, scrapes,
 // and klaxon as a separate process (the compiled CLI).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
-import { afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/resolve.js';
 import type { Config } from '../../src/config/types.js';
@@ -198,6 +200,21 @@ const children: ChildProcess[] = [];
 /** SIGKILLs every klaxon process still running (afterAll). */
 export function killAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/**
+ * For a file of klaxon-process tests: hands the broker list to `setBrokers` before its tests,
+ * and returns a scratch directory (named from `prefix`) that goes, with every process left
+ * running, after them.
+ */
+export function useKlaxonProcesses(prefix: string, setBrokers: (brokers: string[]) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  beforeAll(async () => setBrokers(await kafkaBrokers()), 300_000);
+  afterAll(() => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
 }
 
 /** Starts `klaxon run` and resolves once it logged 'klaxon started' (its HTTP port inside). */

@@ -3,30 +3,20 @@
 // of their own share one drifting stream: muted on its owner, the stream keeps its alert at 0
 // on the instance it moves to after the owner is killed; unmuted there, it does not come back
 // muted (from the first instance's stale mute file) when it moves back, and its alert shows.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import type { MuteChange } from '../../src/stream/mute-change.js';
-import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { kafkaClient, killAll, killHard, metric, produce, rawConfig, records, startKlaxon, streamsOf, type Klaxon } from './helpers.js';
+import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
+import { kafkaClient, killHard, metric, produce, rawConfig, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon } from './helpers.js';
 
 const TOKEN = 'mute-handover-token-0123456789';
 const env = { KLAXON_API_TOKEN: TOKEN };
 
 let brokers: string[];
-const dir = mkdtempSync(join(tmpdir(), 'klaxon-mute-handover-'));
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterAll(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useKlaxonProcesses('klaxon-mute-handover-', (b) => (brokers = b));
 
 /** Instance `name`'s config: scale-out over two partitions, one stream x, its own state directory. */
 function writeConfig(name: string, groupId: string, topic: string): string {

@@ -4,26 +4,16 @@
 // stream's reference is identical to an uninterrupted run's, and its window holds the same
 // records (same oldest offset, same count, at the same committed offset), while no record
 // is counted twice.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
-import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killAll, killHard, metric, produce, rawConfig, records, startKlaxon, streamsOf, type Klaxon } from './helpers.js';
+import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, kafkaClient, killHard, metric, produce, rawConfig, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon } from './helpers.js';
 
 let brokers: string[];
-const dir = mkdtempSync(join(tmpdir(), 'klaxon-restart-'));
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterAll(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useKlaxonProcesses('klaxon-restart-', (b) => (brokers = b));
 
 function writeConfig(name: string, groupId: string, topic: string, checkpointTopic: string): string {
   const raw = rawConfig({ brokers, topics: [topic], groupId, checkpointTopic }, { window: 500, evaluation: 0.5 });

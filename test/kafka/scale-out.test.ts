@@ -4,27 +4,17 @@
 // the checkpoint topic) and a full window (replayed from the repartition topic); an instance
 // that joins later takes its share, and one stopped cleanly hands its streams back at once.
 // Rejects are counted and dead-lettered once, by the routers.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { streamPartition } from '../../src/sources/kafka/router.js';
-import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killAll, killHard, metric, produce, rawConfig, readAll, records, startKlaxon, streamsOf, type Klaxon, type StreamJson } from './helpers.js';
+import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
+import { committed, kafkaClient, killHard, metric, produce, rawConfig, readAll, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon, type StreamJson } from './helpers.js';
 
 let brokers: string[];
-const dir = mkdtempSync(join(tmpdir(), 'klaxon-scale-'));
-
-beforeAll(async () => {
-  brokers = await kafkaBrokers();
-}, 300_000);
-
-afterAll(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useKlaxonProcesses('klaxon-scale-', (b) => (brokers = b));
 
 const PARTITIONS = 6;
 // One stream per repartition partition (FNV-1a of the name mod 6: 3, 4, 5, 0, 1, 2).
