@@ -342,7 +342,7 @@ export class KafkaSource implements Source {
           nextLag = now + this.tuning.lagPollMs;
           await this.lag.poll(admin, subscribed, this.config.fromBeginning);
           const upstream = this.deps.upstream;
-          if (upstream) await this.upstreamLag!.poll(admin, (await topicsPresent(admin, upstream.topics)).present, upstream.fromBeginning);
+          if (upstream && this.upstreamLag) await this.upstreamLag.poll(admin, (await topicsPresent(admin, upstream.topics)).present, upstream.fromBeginning);
         }
         await this.checkpoint(false);
         if (missing().length > 0 && now >= nextTopics) {
