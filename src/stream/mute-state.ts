@@ -2,7 +2,7 @@ import type { Clock } from './clock.js';
 import { ControlError, type MuteResult } from './control.js';
 import type { MonitorLogger } from './logger.js';
 import { mutedUntil, replacesMute, type MuteChange } from './mute-change.js';
-import { loadMute, removeMute, saveMute } from './mute.js';
+import { loadMute, saveMute } from './mute.js';
 
 /**
  * One stream's operator mute: the latest decision about it (see `mute-change.ts`), kept in the
@@ -46,9 +46,8 @@ export class StreamMute {
       const mute = await loadMute(this.deps.stateDir, this.stream);
       if (mute === undefined) return;
       this.install({ stream: this.stream, untilMs: mute.untilMs, changedAtMs: mute.setAtMs });
-      if (this.isMuted(this.deps.clock.now())) {
-        this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(mute.untilMs).toISOString() }, 'mute restored');
-      }
+      const until = this.endsAt(this.deps.clock.now());
+      if (until !== undefined) this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(until).toISOString() }, 'mute restored');
     } catch (err) {
       this.deps.logger.warn({ stream: this.stream, err }, 'cannot read the mute file; the stream is not muted');
     }
@@ -79,8 +78,7 @@ export class StreamMute {
     const last = this.last;
     if (last === undefined) return;
     try {
-      if (last.untilMs === undefined) await removeMute(this.deps.stateDir, this.stream);
-      else await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: last.untilMs, setAtMs: last.changedAtMs });
+      await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: last.untilMs, setAtMs: last.changedAtMs });
     } catch (err) {
       this.deps.logger.warn({ stream: this.stream, err }, 'cannot bring the mute file in line with the checkpointed mute');
     }
@@ -108,18 +106,20 @@ export class StreamMute {
   }
 
   /**
-   * Ends the mute now, removing the kept one first; idempotent. Recorded as a decision even
-   * when nothing here was muted: a mute kept on another instance must not outlive it.
+   * Ends the mute now, keeping the unmute first (it replaces the kept mute); idempotent.
+   * Recorded as a decision even when nothing here was muted: a mute kept on another instance,
+   * or in the checkpoint topic, must not outlive it, across a restart too.
    */
   async clear(): Promise<MuteResult> {
+    const at = this.nextChangeMs();
     try {
-      await removeMute(this.deps.stateDir, this.stream);
+      await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: undefined, setAtMs: at });
     } catch (err) {
-      this.deps.logger.error({ stream: this.stream, err }, 'cannot remove the mute file; the stream stays muted');
-      throw new ControlError('storage', "cannot remove the mute from the state directory, so nothing changed (see klaxon's log)", { cause: err });
+      this.deps.logger.error({ stream: this.stream, err }, 'cannot keep the unmute; the stream stays muted');
+      throw new ControlError('storage', "cannot keep the unmute in the state directory, so nothing changed (see klaxon's log)", { cause: err });
     }
     if (this.isMuted(this.deps.clock.now())) this.deps.logger.info({ stream: this.stream }, 'stream unmuted');
-    this.install({ stream: this.stream, untilMs: undefined, changedAtMs: this.nextChangeMs() });
+    this.install({ stream: this.stream, untilMs: undefined, changedAtMs: at });
     return { stream: this.stream, muted: false, mutedUntilMs: undefined };
   }
 

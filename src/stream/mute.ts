@@ -1,26 +1,33 @@
-import { readStateFile, removeStateFile, stateFile, writeStateFile } from './state-file.js';
+import { readStateFile, stateFile, writeStateFile } from './state-file.js';
 
 /**
- * A stream's mute, kept in the state directory beside its reference snapshot
- * (`<stream>.mute.json`), so that a restarted klaxon stays quiet until the same time.
+ * A stream's latest mute decision, kept in the state directory beside its reference snapshot
+ * (`<stream>.mute.json`), so that a restarted klaxon stays quiet until the same time, and an
+ * unmute stays an unmute: were its file deleted, a restart would hold no decision, and an older
+ * mute in the Kafka checkpoint topic would come back over it (see mute-change.ts).
  */
 export interface MuteRecord {
   stream: string;
-  /** When the mute ends, in ms since the epoch. */
-  untilMs: number;
-  /** When it was set. */
+  /** When the mute ends, in ms since the epoch; undefined for an unmute. */
+  untilMs: number | undefined;
+  /** When it was decided. */
   setAtMs: number;
 }
 
+/**
+ * An unmute is written as a mute that ends when it is decided (`untilMs` = `setAtMs`) marked
+ * `unmuted`: a klaxon from before unmutes were kept reads it as a mute that has ended.
+ */
 interface MuteFile {
   version: 1;
   stream: string;
   until: string;
   untilMs: number;
   setAtMs: number;
+  unmuted?: true;
 }
 
-/** The stream's kept mute, or undefined when there is none. Throws when the file exists but is not a mute. */
+/** The stream's kept decision, or undefined when there is none. Throws when the file exists but is not a mute. */
 export async function loadMute(dir: string, stream: string): Promise<MuteRecord | undefined> {
   const file = stateFile(dir, stream, 'mute');
   const raw = (await readStateFile(file)) as Partial<MuteFile> | null | undefined;
@@ -28,20 +35,18 @@ export async function loadMute(dir: string, stream: string): Promise<MuteRecord 
   if (raw?.version !== 1 || typeof raw.untilMs !== 'number' || !Number.isFinite(raw.untilMs)) {
     throw new Error(`${file} is not a klaxon mute file`);
   }
-  return { stream, untilMs: raw.untilMs, setAtMs: Number(raw.setAtMs) || 0 };
+  return { stream, untilMs: raw.unmuted === true ? undefined : raw.untilMs, setAtMs: Number(raw.setAtMs) || 0 };
 }
 
 export async function saveMute(dir: string, mute: MuteRecord): Promise<void> {
+  const untilMs = mute.untilMs ?? mute.setAtMs;
   const body: MuteFile = {
     version: 1,
     stream: mute.stream,
-    until: new Date(mute.untilMs).toISOString(),
-    untilMs: mute.untilMs,
+    until: new Date(untilMs).toISOString(),
+    untilMs,
     setAtMs: mute.setAtMs,
+    ...(mute.untilMs === undefined && { unmuted: true as const }),
   };
   await writeStateFile(dir, stateFile(dir, mute.stream, 'mute'), body);
-}
-
-export async function removeMute(dir: string, stream: string): Promise<void> {
-  await removeStateFile(stateFile(dir, stream, 'mute'));
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -30,8 +30,4 @@ export async function writeStateFile(dir: string, file: string, body: object): P
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`);
   await rename(tmp, file);
-}
-
-export async function removeStateFile(file: string): Promise<void> {
-  await rm(file, { force: true });
 }

@@ -3,7 +3,7 @@
 // of their own share one drifting stream: muted on its owner, the stream keeps its alert at 0
 // on the instance it moves to after the owner is killed; unmuted there, it does not come back
 // muted (from the first instance's stale mute file) when it moves back, and its alert shows.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -137,7 +137,8 @@ describe('operator mutes under scale-out', () => {
     await killHard(b);
     const back = await owning(a2, 'a owning x again and alerting on it', (s) => s.critical === 1);
     expect(back).toMatchObject({ muted: 0, critical: 1, apiMuted: false, mutedUntilMs: null });
-    // The stale mute file is gone too, so a restart without the checkpoint topic would not bring it back.
-    await waitFor(() => !existsSync(join(stateDir('a'), 'x.mute.json')), { what: 'a’s stale mute file removed' });
+    // a's mute file now holds the unmute, so a restart without the checkpoint topic would not bring the mute back.
+    const file = join(stateDir('a'), 'x.mute.json');
+    await waitFor(() => JSON.parse(readFileSync(file, 'utf8')).unmuted === true, { what: 'the unmute in a’s mute file' });
   }, 240_000);
 });

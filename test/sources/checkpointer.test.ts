@@ -1,7 +1,7 @@
 // Mute decisions through the Checkpointer, with an in-memory checkpoint topic for a broker: the
 // instance that decides writes its decision once, the stream's next owner takes it on, and an
 // unmute made there wins over the stale mute file of the first owner when the stream comes back.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,7 +65,7 @@ describe('Checkpointer and mute decisions', () => {
     expect(await b.checkpointer.write(NOTHING)).toBe(true);
     expect(t.mutes().at(-1)).toEqual({ version: 1, stream: 's', untilMs: null, changedAtMs: T0 + 60_000 });
 
-    // Back on a, whose state directory still holds its mute: the newer unmute wins, and the file goes.
+    // Back on a, whose state directory still holds its mute: the newer unmute wins, and the file holds it.
     b.m.release(['s']);
     a.clock.set(T0 + 120_000);
     expect(existsSync(path.join(a.stateDir, 's.mute.json'))).toBe(true);
@@ -73,7 +73,8 @@ describe('Checkpointer and mute decisions', () => {
     expect(a.m.stream('s')!.muted).toBe(true); // what the file alone says
     a.checkpointer.restore(t.load());
     expect(a.m.stream('s')).toMatchObject({ muted: false, mutedUntilMs: undefined });
-    await waitForValue(() => !existsSync(path.join(a.stateDir, 's.mute.json')) || undefined, 5_000, 'the stale mute file removed');
+    const file = path.join(a.stateDir, 's.mute.json');
+    await waitForValue(() => JSON.parse(readFileSync(file, 'utf8')).unmuted === true || undefined, 5_000, 'the unmute in a’s mute file');
     await a.checkpointer.write(NOTHING);
     expect(t.mutes()).toHaveLength(2);
   });

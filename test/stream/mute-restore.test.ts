@@ -23,6 +23,9 @@ async function monitor(stateDir = mkdtempSync(path.join(tmpdir(), 'klaxon-mute-'
 
 const decision = (m: Monitor) => m.retention()[0]!.mute;
 
+/** Whether the mute file holds an unmute (written as a mute that ended when it was decided). */
+const keptUnmute = (file: string): boolean => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).unmuted === true;
+
 describe('a checkpointed mute decision', () => {
   it('mutes a stream that knows of none, and is what the stream then holds', async () => {
     const { m, file } = await monitor();
@@ -35,14 +38,28 @@ describe('a checkpointed mute decision', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ untilMs: T0 + HOUR, setAtMs: T0 - 1_000 });
   });
 
-  it('replaces an older local mute when it is a newer unmute, and the stale mute file goes', async () => {
+  it('replaces an older local mute when it is a newer unmute, and the state directory then holds the unmute', async () => {
     const a = await monitor();
     await a.m.mute('s', { minutes: 60 }); // kept in a's state directory at T0
     const back = await monitor(a.stateDir); // the stream back on this instance later: its file comes back
     expect(back.m.stream('s')!.muted).toBe(true);
     expect(back.m.restoreMute({ stream: 's', untilMs: undefined, changedAtMs: T0 + 60_000 })).toBe(true);
     expect(back.m.stream('s')).toMatchObject({ muted: false, mutedUntilMs: undefined, alert: { warning: false, critical: false } });
-    await waitForValue(() => !existsSync(back.file) || undefined, 5_000, 'the stale mute file removed');
+    await waitForValue(() => keptUnmute(back.file) || undefined, 5_000, 'the unmute in the mute file');
+  });
+
+  it('keeps an unmute across a restart, so an older mute in the checkpoint topic does not come back over it', async () => {
+    // Muted at T0 (and checkpointed), unmuted a minute later, the process killed before its
+    // next checkpoint: restarted on the same state directory, the topic still holds the mute.
+    const a = await monitor();
+    await a.m.mute('s', { minutes: 60 });
+    a.clock.set(T0 + 60_000);
+    await a.m.unmute('s');
+    expect(JSON.parse(readFileSync(a.file, 'utf8'))).toMatchObject({ untilMs: T0 + 60_000, setAtMs: T0 + 60_000, unmuted: true });
+    const again = await monitor(a.stateDir, T0 + 120_000);
+    expect(again.m.stream('s')!.muted).toBe(false);
+    expect(again.m.restoreMute({ stream: 's', untilMs: T0 + HOUR, changedAtMs: T0 })).toBe(false);
+    expect(again.m.stream('s')).toMatchObject({ muted: false, mutedUntilMs: undefined });
   });
 
   it('does not replace a decision as new or newer', async () => {
