@@ -41,6 +41,11 @@ export class LagTracker {
       const commits = groups.find((g) => g.topic === topic)?.partitions ?? [];
       for (const p of await admin.fetchTopicOffsets(topic)) {
         const k = partitionKey(topic, p.partition);
+        // A log never shrinks: a high watermark below one seen is another log under the same name
+        // (the topic deleted and created again) or a truncated one. Without forgetting, the
+        // old numbers would stand until the new log passed them (a group's only tracker that
+        // sees no batches, the routers', would show a stuck router at no lag).
+        if (Number(p.high) < (this.highs.get(k) ?? -Infinity)) this.forget(topic, p.partition);
         const remote = Number(commits.find((c) => c.partition === p.partition)?.offset ?? -1);
         let committed = remote >= 0 ? this.raise(this.committed, k, remote) : this.committed.get(k);
         // Nothing committed yet: the group will start from the beginning, or from the end.
