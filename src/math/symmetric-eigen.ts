@@ -57,11 +57,23 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
       }
     }
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j]! - m[i * n + i]!);
-  const values = Float64Array.from(order, (i) => m[i * n + i]!);
+  // Descending by eigenvalue, ties in index order (an insertion sort: n is small, and
+  // Array.prototype.sort with a closure was most of a 4×4 decomposition's time).
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let k = i;
+    while (k > 0 && m[order[k - 1]! * n + order[k - 1]!]! < m[i * n + i]!) {
+      order[k] = order[k - 1]!;
+      k--;
+    }
+    order[k] = i;
+  }
+  const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
-  order.forEach((src, col) => {
+  for (let col = 0; col < n; col++) {
+    const src = order[col]!;
+    values[col] = m[src * n + src]!;
     for (let k = 0; k < n; k++) vectors[k * n + col] = v[k * n + src]!;
-  });
+  }
   return { values, vectors };
 }
