@@ -198,7 +198,7 @@ class Stratum {
    */
   readonly folds: Sums[];
   readonly fitted: Int32Array;
-  /** β from every randomisation's fit points (for finding directions, not for the estimate). */
+  /** The pilot's β from every randomisation's fit points (for finding directions, not for the estimate). */
   readonly beta: Float64Array;
   /** Per randomisation, β fitted on the fit points of the other folds (R×t; see FOLDS). */
   readonly betaOut: Float64Array;
@@ -480,7 +480,11 @@ function clearSums(x: Sums): void {
   x.shf.fill(0);
 }
 
-/** β from all fit points, and per fold from the other folds' (FOLDS + 1 small solves). */
+/**
+ * In the pilot, one β from all fit points, for every randomisation and for the directions;
+ * after it, per fold from the other folds' points (FOLDS small solves: the pooled β has no
+ * reader then).
+ */
 function solveBetas(s: Stratum): void {
   const R = s.streams.length;
   const t = s.t;
@@ -498,10 +502,10 @@ function solveBetas(s: Stratum): void {
     for (let a = 0; a < t * t; a++) all.shh[a] = all.shh[a]! + fold.shh[a]!;
   }
   const enough = (n: number): boolean => n >= (s.inPilot ? PILOT_POINTS_PER_CONTROL : POINTS_PER_CONTROL) * t;
-  if (enough(all.n)) solveControls(t, all.n, all.sh, all.shh, all.shf, all.sf, s.beta, ws);
-  else s.beta.fill(0);
   s.fitChanged = false;
   if (s.inPilot) {
+    if (enough(all.n)) solveControls(t, all.n, all.sh, all.shh, all.shf, all.sf, s.beta, ws);
+    else s.beta.fill(0);
     for (let r = 0; r < R; r++) s.betaOut.set(s.beta, r * t);
     return;
   }
