@@ -1,10 +1,13 @@
 // A clean stop in the middle of a batch: the chunk in progress finishes, what the monitor got
-// is committed, nothing more is delivered, and the group is left.
+// is committed, nothing more is delivered, and the group is left, after the last checkpoint.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Kafka } from 'kafkajs';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { KafkaSource } from '../../src/sources/kafka/consumer.js';
 import { systemClock } from '../../src/stream/clock.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
+import { checkpointed, EMPTY_STATE } from './handover.js';
 import { committed, config, kafkaClient, produce, records } from './helpers.js';
 
 let brokers: string[];
@@ -44,5 +47,49 @@ describe('kafka source: graceful stop', () => {
     const { groups } = await admin.describeGroups([groupId]);
     await admin.disconnect();
     expect(groups[0]?.members ?? []).toHaveLength(0);
+  }, 60_000);
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('writes its last checkpoint before it leaves the group', async () => {
+    // A member that takes the partitions over the moment this one leaves restores the checkpoint
+    // topic: it must already hold what this member applied last (and any re-baseline or mute).
+    const topic = uniqueTopic('stop-checkpoint');
+    const groupId = `${topic}-g`;
+    await createTopic(brokers, topic, 1);
+    const events: string[] = [];
+    const write = CheckpointStore.prototype.write;
+    vi.spyOn(CheckpointStore.prototype, 'write').mockImplementation(async function (this: CheckpointStore, ...args) {
+      await write.apply(this, args);
+      events.push(`checkpoint ${[...args[1].values()].map((o) => o.committed).join()}`);
+    });
+    const consumer = Kafka.prototype.consumer;
+    vi.spyOn(Kafka.prototype, 'consumer').mockImplementation(function (this: Kafka, ...args) {
+      const c = consumer.apply(this, args);
+      const disconnect = c.disconnect.bind(c);
+      c.disconnect = () => {
+        events.push('leave');
+        return disconnect();
+      };
+      return c;
+    });
+    const cfg = config({ brokers, topics: [topic], groupId, checkpointTopic: `${groupId}.checkpoint` });
+    if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
+    // Only the first batch and the stop write checkpoints: the periodic ones wait an hour.
+    const source = new KafkaSource({ ...cfg.source, checkpointIntervalSeconds: 3_600 }, { clock: systemClock, state: EMPTY_STATE, tuning: { chunk: 100 } });
+    let delivered = 0;
+    await produce(brokers, topic, records('stop-checkpoint', 0, 200));
+    await source.start(async (batch) => {
+      delivered += batch.length;
+    });
+    await waitFor(() => delivered === 200 && events.length > 0, { what: 'the first batch checkpointed' });
+    await produce(brokers, topic, records('stop-checkpoint', 200, 300));
+    await waitFor(async () => delivered === 500 && (await committed(brokers, groupId, topic)) === 500, { what: 'all 500 committed' });
+    expect(events).not.toContain('checkpoint 500');
+    await source.stop();
+    expect(events.slice(-2)).toEqual(['checkpoint 500', 'leave']);
+    expect(await checkpointed(brokers, groupId, topic, [0])).toEqual([500]);
   }, 60_000);
 });

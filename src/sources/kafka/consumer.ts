@@ -132,6 +132,8 @@ export class KafkaSource implements Source {
   private joined = false;
   private lastResponseMs = -Infinity;
   private inBatch = false;
+  /** The last `eachBatch` kafkajs started (settled once it returned, its checkpoint included). */
+  private lastBatch: Promise<void> = Promise.resolve();
   private lastCheckpointMs = -Infinity;
   private checkpointing = false;
   private restored = false;
@@ -233,6 +235,7 @@ export class KafkaSource implements Source {
     const admin = kafka.admin({ retry: CLIENT_RETRY });
     await admin.connect();
     let consumer: Consumer | undefined;
+    let subscribed: readonly string[] = [];
     const ended = deferred<SessionEnd>();
     const stopped = (): void => ended.resolve('stopped');
     this.abort.signal.addEventListener('abort', stopped);
@@ -241,6 +244,7 @@ export class KafkaSource implements Source {
       await this.prepare(admin);
       const topics = await this.awaitTopics(admin, first);
       if (topics === undefined) return 'stopped';
+      subscribed = topics;
 
       consumer = kafka.consumer({
         groupId: this.config.groupId,
@@ -271,7 +275,11 @@ export class KafkaSource implements Source {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.eachBatch(payload, sink, consumer!),
+        eachBatch: (payload) => {
+          const run = this.eachBatch(payload, sink, consumer!);
+          this.lastBatch = run.catch(() => undefined);
+          return run;
+        },
       });
       watcher = this.watch(admin, topics, ended);
       return await ended.promise;
@@ -279,11 +287,20 @@ export class KafkaSource implements Source {
       this.abort.signal.removeEventListener('abort', stopped);
       ended.resolve('stopped'); // ends the watcher
       await watcher;
-      if (consumer) {
-        // Waits for the batch in progress: it finishes its chunk and commits (see eachBatch).
-        await consumer.disconnect().catch((err: unknown) => log?.warn({ err }, 'kafka consumer did not disconnect cleanly'));
+      const finalCheckpoint = (): Promise<void> => this.checkpoint(true).catch((err: unknown) => log?.warn({ err }, 'final checkpoint failed'));
+      if (consumer && this.stopping) {
+        // The last checkpoint goes out while this member still holds its partitions: leaving
+        // first let a member that took them over at once restore the checkpoint before it, and
+        // lose a re-baseline or mute made since. The batch in progress stops at its chunk's end
+        // and commits (eachBatch), later ones are not applied, and fetching is paused meanwhile.
+        consumer.pause(subscribed.map((topic) => ({ topic })));
+        await this.lastBatch;
+        await finalCheckpoint();
       }
-      if (this.stopping) await this.checkpoint(true).catch((err: unknown) => log?.warn({ err }, 'final checkpoint failed'));
+      if (consumer) {
+        // Waits for a batch in progress (a session ending otherwise): it finishes its chunk and commits.
+        await consumer.disconnect().catch((err: unknown) => log?.warn({ err }, 'kafka consumer did not disconnect cleanly'));
+      } else if (this.stopping) await finalCheckpoint();
       await admin.disconnect().catch(() => undefined);
     }
   }
@@ -496,7 +513,8 @@ export class KafkaSource implements Source {
   private async eachBatch(p: EachBatchPayload, sink: BatchSink, consumer: Consumer): Promise<void> {
     const { batch } = p;
     const { topic, partition, messages } = batch;
-    if (messages.length === 0) return;
+    // Stopping: nothing more is applied (nor resolved, so the records are read again later).
+    if (messages.length === 0 || this.stopping) return;
     const key = partitionKey(topic, partition);
     this.lastResponseMs = this.deps.clock.now();
     // A late batch of a partition this instance no longer owns: another member reads it now.
@@ -539,7 +557,7 @@ export class KafkaSource implements Source {
     const replayEnd = this.progress.replayEnd(key);
     const chunk = this.tuning.chunk;
     let i = 0;
-    while (i < messages.length && p.isRunning() && !p.isStale()) {
+    while (i < messages.length && p.isRunning() && !p.isStale() && !this.stopping) {
       const next = this.progress.next(key);
       const records: KafkaRecord[] = [];
       let replay: boolean | undefined;
