@@ -585,11 +585,17 @@ function logRatioAndShare(
   }
   out[0] = shiftedLogRatio(maxP, maxQ, sp, sq);
   // Every term at the largest maximum: Σ w_t N_t and Σ N_t up to the same factor. Without
-  // bridges one side's maximum is the top and the other's factor is the only exp needed.
-  const lower = exp(Math.min(maxP, maxQ) - top);
-  const upper = Math.max(maxP, maxQ) === top ? 1 : exp(Math.max(maxP, maxQ) - top);
-  const dp = maxP >= maxQ ? upper : lower;
-  const dq = maxP >= maxQ ? lower : upper;
+  // bridges one side's maximum is the top. A loop again, for a single call site of exp
+  // whether or not bridges ever ran through here (a call site seen run counts in the budget).
+  let dp = 1;
+  let dq = 1;
+  for (let side = 0; side < 2; side++) {
+    const max = side === 0 ? maxP : maxQ;
+    if (max === top) continue;
+    const e = exp(max - top);
+    if (side === 0) dp = e;
+    else dq = e;
+  }
   const all = ip * dp + iq * dq + sb;
   out[1] = ((sp * dp + sq * dq) * ownShare) / all;
   out[2] = (sp * dp) / all;
