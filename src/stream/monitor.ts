@@ -79,6 +79,7 @@ export interface StreamRetention {
 export class Monitor implements MonitorView, MonitorControl {
   private readonly states: StreamState[];
   private readonly byName = new Map<string, StreamState>();
+  private readonly decisionListeners: (() => void)[] = [];
   private readonly stateDeps: StreamDeps;
   /** Scale-out: the streams this instance owns; undefined when it owns every stream. */
   private readonly owned: Set<string> | undefined;
@@ -404,15 +405,29 @@ export class Monitor implements MonitorView, MonitorControl {
   // ---------------------------------------------------------------- MonitorControl
 
   async rebaseline(stream: string, model?: Gmm): Promise<RebaselineResult> {
-    return this.named(stream).rebaseline(model);
+    return this.decided(await this.named(stream).rebaseline(model));
   }
 
   async mute(stream: string, until: MuteUntil): Promise<MuteResult> {
-    return this.named(stream).mute(until);
+    return this.decided(await this.named(stream).mute(until));
   }
 
   async unmute(stream: string): Promise<MuteResult> {
-    return this.named(stream).unmute();
+    return this.decided(await this.named(stream).unmute());
+  }
+
+  /**
+   * Calls `listener` after every operator decision that took effect (a re-baseline, a mute, an
+   * unmute): a checkpointing source writes it at once, not at its next interval, so that an
+   * instance killed right after it does not take the decision with it (see RestorableState).
+   */
+  onDecision(listener: () => void): void {
+    this.decisionListeners.push(listener);
+  }
+
+  private decided<T>(result: T): T {
+    for (const listener of this.decisionListeners) listener();
+    return result;
   }
 
   private named(name: string): StreamState {

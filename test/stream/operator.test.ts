@@ -212,3 +212,22 @@ describe('mute', () => {
     expect(d.m.stream('s')!.muted).toBe(false);
   });
 });
+
+describe('decision listeners', () => {
+  it('hear of every re-baseline, mute and unmute that took effect, and of none that was refused', async () => {
+    const { m, clock } = setup();
+    const heard: string[] = [];
+    m.onDecision(() => heard.push(m.stream('s')!.muted ? 'muted' : `reference ${m.stream('s')!.referenceTimestampMs}`));
+    await m.init();
+    await round(m, clock, 0, 0);
+    expect(heard).toEqual([]); // a reference fitted on its own is not an operator's decision
+    await m.mute('s', { minutes: 5 });
+    await m.unmute('s');
+    await m.rebaseline('s', gaussian([1], [1]));
+    // Each hears the state after the change: the unmute leaves the first reference, the re-baseline sets a new one.
+    expect(heard).toEqual(['muted', `reference ${T0}`, `reference ${T0 + 10_000}`]);
+    await rejection(m.mute('s', { minutes: -1 }));
+    await rejection(m.rebaseline('nope'));
+    expect(heard).toHaveLength(3);
+  });
+});

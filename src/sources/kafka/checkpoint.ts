@@ -15,6 +15,8 @@ export interface RestorableState {
   restoreReference(snapshot: ReferenceSnapshot): boolean;
   /** Adopts an operator's mute decision kept by an earlier owner, when it is newer than the stream's own. */
   restoreMute(change: MuteChange): boolean;
+  /** Calls `listener` after each operator decision (re-baseline, mute, unmute): it is checkpointed at once. */
+  onDecision?(listener: () => void): void;
 }
 
 export type { Checkpoint, ReplayOffset } from './checkpoint-format.js';

@@ -136,6 +136,8 @@ export class KafkaSource implements Source {
   private lastBatch: Promise<void> = Promise.resolve();
   private lastCheckpointMs = -Infinity;
   private checkpointing = false;
+  /** An operator decision came in: the next chance writes a checkpoint, whatever the interval. */
+  private decisionPending = false;
   private restored = false;
   private firstLook = true;
   /** Topics missing at start: once they appear they are read from their beginning. */
@@ -155,6 +157,13 @@ export class KafkaSource implements Source {
     this.metrics = createKafkaMetrics(deps.registry ?? new Registry(), () => this.isConnected());
     this.lag = new LagTracker(this.metrics, config.groupId);
     this.upstreamLag = deps.upstream && new LagTracker(this.metrics, deps.upstream.groupId);
+    // A re-baseline or mute waiting for the periodic checkpoint was lost with a killed process
+    // (and with it, under scale-out, lost to the stream's next owner): it goes out at once now,
+    // or right after the batch in progress.
+    deps.state?.onDecision?.(() => {
+      this.decisionPending = true;
+      void this.checkpoint(false);
+    });
   }
 
   async start(sink: BatchSink): Promise<void> {
@@ -629,7 +638,8 @@ export class KafkaSource implements Source {
   }
 
   /**
-   * Writes a checkpoint, at most every checkpointIntervalSeconds (`now` skips the wait), and
+   * Writes a checkpoint, at most every checkpointIntervalSeconds (`now`, or an operator decision
+   * since the last one, skips the wait), and
    * only between batches, with nothing applied left uncommitted and no partition replaying:
    * then the monitor's state is exactly its state at the committed offsets (of the partitions
    * this process owns: a revoked one is neither waited for nor named). Called after each
@@ -637,14 +647,17 @@ export class KafkaSource implements Source {
    */
   private async checkpoint(now: boolean): Promise<void> {
     if (!this.checkpointer || this.checkpointing || this.inBatch || !this.progress.settled()) return;
-    if (!now && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
+    if (!now && !this.decisionPending && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
     this.lastCheckpointMs = this.deps.clock.now();
+    const decision = this.decisionPending;
+    this.decisionPending = false;
     this.checkpointing = true;
     try {
       // The state is read synchronously, before the first await: no batch can slip in.
       if (await this.checkpointer.write(this.progress.committedOffsets)) this.metrics.checkpointWritten(Date.now() / 1000);
     } catch (err) {
       this.deps.logger?.warn({ err }, 'checkpoint write failed; the next one will carry it');
+      if (decision) this.decisionPending = true;
     } finally {
       this.checkpointing = false;
     }
