@@ -3,9 +3,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
+import { CheckpointStore, type RestorableState } from '../../src/sources/kafka/checkpoint.js';
 import { KafkaSource } from '../../src/sources/kafka/consumer.js';
 import { systemClock } from '../../src/stream/clock.js';
+import type { MuteChange } from '../../src/stream/mute-change.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
 import { checkpointed, EMPTY_STATE } from './handover.js';
 import { committed, config, kafkaClient, produce, records } from './helpers.js';
@@ -91,5 +92,57 @@ describe('kafka source: graceful stop', () => {
     await source.stop();
     expect(events.slice(-2)).toEqual(['checkpoint 500', 'leave']);
     expect(await checkpointed(brokers, groupId, topic, [0])).toEqual([500]);
+  }, 60_000);
+
+  it('lets a decision checkpoint being written end, and does not skip its own, before it leaves', async () => {
+    const topic = uniqueTopic('stop-decision');
+    const groupId = `${topic}-g`;
+    await createTopic(brokers, topic, 1);
+    let decided: () => void = () => undefined;
+    let mute: MuteChange | undefined;
+    const state: RestorableState = {
+      retention: () => [{ stream: 'x', reference: undefined, window: [], referenceFrom: [], mute }],
+      restoreReference: () => false,
+      restoreMute: () => false,
+      onDecision: (listener) => {
+        decided = listener;
+      },
+    };
+    const events: string[] = [];
+    const write = CheckpointStore.prototype.write;
+    vi.spyOn(CheckpointStore.prototype, 'write').mockImplementation(async function (this: CheckpointStore, ...args) {
+      const mutes = args[2] ?? [];
+      // The decision's write is slow: the stop comes while it is under way.
+      if (mutes.length > 0) await sleep(500);
+      await write.apply(this, args);
+      events.push(`checkpoint ${[...args[1].values()].map((o) => o.committed).join()}${mutes.length > 0 ? ' with the mute' : ''}`);
+    });
+    const consumer = Kafka.prototype.consumer;
+    vi.spyOn(Kafka.prototype, 'consumer').mockImplementation(function (this: Kafka, ...args) {
+      const c = consumer.apply(this, args);
+      const disconnect = c.disconnect.bind(c);
+      c.disconnect = () => {
+        events.push('leave');
+        return disconnect();
+      };
+      return c;
+    });
+    const cfg = config({ brokers, topics: [topic], groupId, checkpointTopic: `${groupId}.checkpoint` });
+    if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
+    const source = new KafkaSource({ ...cfg.source, checkpointIntervalSeconds: 3_600 }, { clock: systemClock, state, tuning: { chunk: 100 } });
+    let delivered = 0;
+    await produce(brokers, topic, records('stop-decision', 0, 100));
+    await source.start(async (batch) => {
+      delivered += batch.length;
+    });
+    await waitFor(() => delivered === 100 && events.length > 0, { what: 'the first batch checkpointed' });
+    await produce(brokers, topic, records('stop-decision', 100, 50));
+    await waitFor(async () => delivered === 150 && (await committed(brokers, groupId, topic)) === 150, { what: 'all 150 committed' });
+    mute = { stream: 'x', untilMs: Date.now() + 3_600_000, changedAtMs: Date.now() };
+    decided();
+    await source.stop();
+    // The decision's checkpoint carried everything; the stop's own found nothing new to write.
+    expect(events).toEqual(['checkpoint 100', 'checkpoint 150 with the mute', 'leave']);
+    expect(await checkpointed(brokers, groupId, topic, [0])).toEqual([150]);
   }, 60_000);
 });

@@ -138,6 +138,8 @@ export class KafkaSource implements Source {
   private checkpointing = false;
   /** An operator decision came in: the next chance writes a checkpoint, whatever the interval. */
   private decisionPending = false;
+  /** The checkpoint write in progress, or the last one (settled). */
+  private checkpointWrite: Promise<void> = Promise.resolve();
   private restored = false;
   private firstLook = true;
   /** Topics missing at start: once they appear they are read from their beginning. */
@@ -160,9 +162,14 @@ export class KafkaSource implements Source {
     // A re-baseline or mute waiting for the periodic checkpoint was lost with a killed process
     // (and with it, under scale-out, lost to the stream's next owner): it goes out at once now,
     // or right after the batch in progress.
+    // Only while a session is in its group: before that the restore may not have run (a write
+    // could put this instance's older state over newer entries), and after a stop or between
+    // sessions the partitions may be another member's; the next session's first checkpoint
+    // carries a decision made meanwhile (stopped for good, the state directory keeps it).
     deps.state?.onDecision?.(() => {
+      if (this.stopping) return;
       this.decisionPending = true;
-      void this.checkpoint(false);
+      if (this.joined) void this.checkpoint(false);
     });
   }
 
@@ -294,6 +301,16 @@ export class KafkaSource implements Source {
       return await ended.promise;
     } finally {
       this.abort.signal.removeEventListener('abort', stopped);
+      if (consumer && this.stopping) {
+        // Stopping: batches kafkajs hands over from now on are not applied (nor resolved), so
+        // they would be fetched again and again until the group is left. kafkajs refuses to
+        // pause while it is between a crash and its own restart; nothing is fetched then anyway.
+        try {
+          consumer.pause(subscribed.map((topic) => ({ topic })));
+        } catch (err) {
+          log?.warn({ err }, 'could not pause the kafka consumer before stopping');
+        }
+      }
       ended.resolve('stopped'); // ends the watcher
       await watcher;
       const finalCheckpoint = (): Promise<void> => this.checkpoint(true).catch((err: unknown) => log?.warn({ err }, 'final checkpoint failed'));
@@ -301,9 +318,10 @@ export class KafkaSource implements Source {
         // The last checkpoint goes out while this member still holds its partitions: leaving
         // first let a member that took them over at once restore the checkpoint before it, and
         // lose a re-baseline or mute made since. The batch in progress stops at its chunk's end
-        // and commits (eachBatch), later ones are not applied, and fetching is paused meanwhile.
-        consumer.pause(subscribed.map((topic) => ({ topic })));
+        // and commits (eachBatch); a checkpoint already being written (an operator decision's)
+        // ends first, or this one would be skipped and the store closed under it.
         await this.lastBatch;
+        await this.checkpointWrite;
         await finalCheckpoint();
       }
       if (consumer) {
@@ -649,12 +667,17 @@ export class KafkaSource implements Source {
     if (!this.checkpointer || this.checkpointing || this.inBatch || !this.progress.settled()) return;
     if (!now && !this.decisionPending && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
     this.lastCheckpointMs = this.deps.clock.now();
+    this.checkpointing = true;
+    this.checkpointWrite = this.writeCheckpoint(this.checkpointer);
+    await this.checkpointWrite;
+  }
+
+  private async writeCheckpoint(checkpointer: Checkpointer): Promise<void> {
     const decision = this.decisionPending;
     this.decisionPending = false;
-    this.checkpointing = true;
     try {
       // The state is read synchronously, before the first await: no batch can slip in.
-      if (await this.checkpointer.write(this.progress.committedOffsets)) this.metrics.checkpointWritten(Date.now() / 1000);
+      if (await checkpointer.write(this.progress.committedOffsets)) this.metrics.checkpointWritten(Date.now() / 1000);
     } catch (err) {
       this.deps.logger?.warn({ err }, 'checkpoint write failed; the next one will carry it');
       if (decision) this.decisionPending = true;
