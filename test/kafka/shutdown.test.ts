@@ -17,6 +17,32 @@ beforeAll(async () => {
   brokers = await kafkaBrokers();
 }, 300_000);
 
+/**
+ * Records, in order, each checkpoint written (the committed offsets it names, and whether it
+ * carried a mute) and each consumer's disconnect (leaving the group), on the real classes.
+ */
+function recordCheckpointsAndLeave(options: { slowMuteWrites?: boolean } = {}): string[] {
+  const events: string[] = [];
+  const write = CheckpointStore.prototype.write;
+  vi.spyOn(CheckpointStore.prototype, 'write').mockImplementation(async function (this: CheckpointStore, ...args) {
+    const mutes = args[2] ?? [];
+    if (options.slowMuteWrites && mutes.length > 0) await sleep(500);
+    await write.apply(this, args);
+    events.push(`checkpoint ${[...args[1].values()].map((o) => o.committed).join()}${mutes.length > 0 ? ' with the mute' : ''}`);
+  });
+  const consumer = Kafka.prototype.consumer;
+  vi.spyOn(Kafka.prototype, 'consumer').mockImplementation(function (this: Kafka, ...args) {
+    const c = consumer.apply(this, args);
+    const disconnect = c.disconnect.bind(c);
+    c.disconnect = () => {
+      events.push('leave');
+      return disconnect();
+    };
+    return c;
+  });
+  return events;
+}
+
 describe('kafka source: graceful stop', () => {
   it('finishes the chunk in progress, commits exactly what was delivered, and leaves the group', async () => {
     const topic = uniqueTopic('stop');
@@ -60,22 +86,7 @@ describe('kafka source: graceful stop', () => {
     const topic = uniqueTopic('stop-checkpoint');
     const groupId = `${topic}-g`;
     await createTopic(brokers, topic, 1);
-    const events: string[] = [];
-    const write = CheckpointStore.prototype.write;
-    vi.spyOn(CheckpointStore.prototype, 'write').mockImplementation(async function (this: CheckpointStore, ...args) {
-      await write.apply(this, args);
-      events.push(`checkpoint ${[...args[1].values()].map((o) => o.committed).join()}`);
-    });
-    const consumer = Kafka.prototype.consumer;
-    vi.spyOn(Kafka.prototype, 'consumer').mockImplementation(function (this: Kafka, ...args) {
-      const c = consumer.apply(this, args);
-      const disconnect = c.disconnect.bind(c);
-      c.disconnect = () => {
-        events.push('leave');
-        return disconnect();
-      };
-      return c;
-    });
+    const events = recordCheckpointsAndLeave();
     const cfg = config({ brokers, topics: [topic], groupId, checkpointTopic: `${groupId}.checkpoint` });
     if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
     // Only the first batch and the stop write checkpoints: the periodic ones wait an hour.
@@ -108,25 +119,8 @@ describe('kafka source: graceful stop', () => {
         decided = listener;
       },
     };
-    const events: string[] = [];
-    const write = CheckpointStore.prototype.write;
-    vi.spyOn(CheckpointStore.prototype, 'write').mockImplementation(async function (this: CheckpointStore, ...args) {
-      const mutes = args[2] ?? [];
-      // The decision's write is slow: the stop comes while it is under way.
-      if (mutes.length > 0) await sleep(500);
-      await write.apply(this, args);
-      events.push(`checkpoint ${[...args[1].values()].map((o) => o.committed).join()}${mutes.length > 0 ? ' with the mute' : ''}`);
-    });
-    const consumer = Kafka.prototype.consumer;
-    vi.spyOn(Kafka.prototype, 'consumer').mockImplementation(function (this: Kafka, ...args) {
-      const c = consumer.apply(this, args);
-      const disconnect = c.disconnect.bind(c);
-      c.disconnect = () => {
-        events.push('leave');
-        return disconnect();
-      };
-      return c;
-    });
+    // The decision's write is slow: the stop comes while it is under way.
+    const events = recordCheckpointsAndLeave({ slowMuteWrites: true });
     const cfg = config({ brokers, topics: [topic], groupId, checkpointTopic: `${groupId}.checkpoint` });
     if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
     const source = new KafkaSource({ ...cfg.source, checkpointIntervalSeconds: 3_600 }, { clock: systemClock, state, tuning: { chunk: 100 } });
