@@ -159,13 +159,13 @@ export class KafkaSource implements Source {
     this.metrics = createKafkaMetrics(deps.registry ?? new Registry(), () => this.isConnected());
     this.lag = new LagTracker(this.metrics, config.groupId);
     this.upstreamLag = deps.upstream && new LagTracker(this.metrics, deps.upstream.groupId);
-    // A re-baseline or mute waiting for the periodic checkpoint was lost with a killed process
-    // (and with it, under scale-out, lost to the stream's next owner): it goes out at once now,
-    // or right after the batch in progress.
-    // Only while a session is in its group: before that the restore may not have run (a write
-    // could put this instance's older state over newer entries), and after a stop or between
-    // sessions the partitions may be another member's; the next session's first checkpoint
-    // carries a decision made meanwhile (stopped for good, the state directory keeps it).
+    // An operator's decision is checkpointed at once (or right after the batch in progress):
+    // waiting for the periodic checkpoint, it was lost with a killed process, and under
+    // scale-out to the stream's next owner. Written only while a session is in its group:
+    // before that the restore may not have run (this instance's older state could go over
+    // newer entries), and after a stop or between sessions the partitions may be another
+    // member's. A decision made then waits for the next session's first checkpoint (stopped
+    // for good, the state directory keeps it).
     deps.state?.onDecision?.(() => {
       if (this.stopping) return;
       this.decisionPending = true;
@@ -657,11 +657,11 @@ export class KafkaSource implements Source {
 
   /**
    * Writes a checkpoint, at most every checkpointIntervalSeconds (`now`, or an operator decision
-   * since the last one, skips the wait), and
-   * only between batches, with nothing applied left uncommitted and no partition replaying:
-   * then the monitor's state is exactly its state at the committed offsets (of the partitions
-   * this process owns: a revoked one is neither waited for nor named). Called after each
-   * batch and by the watcher (a reference fitted while no records arrive is kept too).
+   * since the last one, skips the wait), and only between batches, with nothing applied left
+   * uncommitted and no partition replaying: then the monitor's state is exactly its state at
+   * the committed offsets (of the partitions this process owns: a revoked one is neither
+   * waited for nor named). Called after each batch, by the watcher (a reference fitted while
+   * no records arrive is kept too), on an operator decision and at a stop.
    */
   private async checkpoint(now: boolean): Promise<void> {
     if (!this.checkpointer || this.checkpointing || this.inBatch || !this.progress.settled()) return;
