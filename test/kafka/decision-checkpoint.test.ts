@@ -2,9 +2,6 @@
 // checkpoint: an instance killed right after a mute or a re-baseline would otherwise take it
 // along, and the stream's next owner (a restart, or another instance under scale-out) would go
 // on without it.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore, type Checkpoint } from '../../src/sources/kafka/checkpoint.js';
 import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
@@ -65,10 +62,8 @@ describe('kafka source: operator decisions', () => {
     await produce(brokers, topic, records('decision', 0, 1_000));
     const cfg = config({ brokers, topics: [topic], groupId, checkpointTopic }, { window: 500, evaluation: 0.5 });
     if (cfg.source.type !== 'kafka') throw new Error('kafka config expected');
-    // Periodic checkpoints an hour apart: only the first one and the decisions write. A state
-    // directory of its own: the mute and the reference it keeps must not reach other tests.
-    const stateDir = mkdtempSync(join(tmpdir(), 'klaxon-decision-'));
-    const { app } = await kafka.run({ ...cfg, stateDir, source: { ...cfg.source, checkpointIntervalSeconds: 3_600 } });
+    // Periodic checkpoints an hour apart: only the first one and the decisions write.
+    const { app } = await kafka.run({ ...cfg, source: { ...cfg.source, checkpointIntervalSeconds: 3_600 } });
     await waitFor(() => app.monitor.stream('x')?.referenceTimestampMs !== undefined, { what: 'a reference for x' });
     // The first checkpoint went out at the start (with the reference or not, depending on when
     // its fit came in), and the next periodic one is an hour away.

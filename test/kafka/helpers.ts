@@ -120,6 +120,9 @@ export function rawConfig(source: KafkaTestSource, extra: { window?: number; eva
     },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'silent' },
+    // Each config its own state directory: with the default (.klaxon-state in the repo) a
+    // reference or a mute one test kept was loaded by the next test's app.
+    stateDir: mkdtempSync(join(tmpdir(), 'klaxon-kafka-test-')),
     defaults: {
       window: { size: extra.window ?? 500 },
       minSamples: Math.min(200, extra.window ?? 500),
