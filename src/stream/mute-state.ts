@@ -45,7 +45,7 @@ export class StreamMute {
     try {
       const mute = await loadMute(this.deps.stateDir, this.stream);
       if (mute === undefined) return;
-      this.install({ stream: this.stream, untilMs: mute.untilMs, changedAtMs: mute.setAtMs });
+      this.install(mute);
       const until = this.endsAt(this.deps.clock.now());
       if (until !== undefined) this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(until).toISOString() }, 'mute restored');
     } catch (err) {
@@ -78,7 +78,7 @@ export class StreamMute {
     const last = this.last;
     if (last === undefined) return;
     try {
-      await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: last.untilMs, setAtMs: last.changedAtMs });
+      await saveMute(this.deps.stateDir, last);
     } catch (err) {
       this.deps.logger.warn({ stream: this.stream, err }, 'cannot bring the mute file in line with the checkpointed mute');
     }
@@ -93,14 +93,14 @@ export class StreamMute {
 
   /** Mutes until `end` (already checked by `muteEndMs`), kept first: if it cannot be kept, nothing changes. */
   async set(end: number): Promise<MuteResult> {
-    const at = this.nextChangeMs();
+    const change: MuteChange = { stream: this.stream, untilMs: end, changedAtMs: this.nextChangeMs() };
     try {
-      await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: end, setAtMs: at });
+      await saveMute(this.deps.stateDir, change);
     } catch (err) {
       this.deps.logger.error({ stream: this.stream, err }, 'cannot save the mute; the stream is not muted');
       throw new ControlError('storage', "cannot keep the mute in the state directory, so nothing changed (see klaxon's log)", { cause: err });
     }
-    this.install({ stream: this.stream, untilMs: end, changedAtMs: at });
+    this.install(change);
     this.deps.logger.info({ stream: this.stream, mutedUntil: new Date(end).toISOString() }, 'stream muted');
     return { stream: this.stream, muted: true, mutedUntilMs: end };
   }
@@ -111,15 +111,15 @@ export class StreamMute {
    * or in the checkpoint topic, must not outlive it, across a restart too.
    */
   async clear(): Promise<MuteResult> {
-    const at = this.nextChangeMs();
+    const change: MuteChange = { stream: this.stream, untilMs: undefined, changedAtMs: this.nextChangeMs() };
     try {
-      await saveMute(this.deps.stateDir, { stream: this.stream, untilMs: undefined, setAtMs: at });
+      await saveMute(this.deps.stateDir, change);
     } catch (err) {
       this.deps.logger.error({ stream: this.stream, err }, 'cannot keep the unmute; the stream stays muted');
       throw new ControlError('storage', "cannot keep the unmute in the state directory, so nothing changed (see klaxon's log)", { cause: err });
     }
     if (this.isMuted(this.deps.clock.now())) this.deps.logger.info({ stream: this.stream }, 'stream unmuted');
-    this.install({ stream: this.stream, untilMs: undefined, changedAtMs: at });
+    this.install(change);
     return { stream: this.stream, muted: false, mutedUntilMs: undefined };
   }
 

@@ -1,22 +1,17 @@
+import type { MuteChange } from './mute-change.js';
 import { readStateFile, stateFile, writeStateFile } from './state-file.js';
 
 /**
- * A stream's latest mute decision, kept in the state directory beside its reference snapshot
- * (`<stream>.mute.json`), so that a restarted klaxon stays quiet until the same time, and an
- * unmute stays an unmute: were its file deleted, a restart would hold no decision, and an older
- * mute in the Kafka checkpoint topic would come back over it (see mute-change.ts).
+ * A stream's latest mute decision (mute-change.ts), kept in the state directory beside its
+ * reference snapshot (`<stream>.mute.json`), so that a restarted klaxon stays quiet until the
+ * same time, and an unmute stays an unmute: were its file deleted, a restart would hold no
+ * decision, and an older mute in the Kafka checkpoint topic would come back over it.
  */
-export interface MuteRecord {
-  stream: string;
-  /** When the mute ends, in ms since the epoch; undefined for an unmute. */
-  untilMs: number | undefined;
-  /** When it was decided. */
-  setAtMs: number;
-}
 
 /**
- * An unmute is written as a mute that ends when it is decided (`untilMs` = `setAtMs`) marked
- * `unmuted`: a klaxon from before unmutes were kept reads it as a mute that has ended.
+ * The file: when the decision was made is `setAtMs`. An unmute is written as a mute that ends
+ * when it is decided (`untilMs` = `setAtMs`) marked `unmuted`: a klaxon from before unmutes
+ * were kept reads it as a mute that has ended.
  */
 interface MuteFile {
   version: 1;
@@ -28,25 +23,25 @@ interface MuteFile {
 }
 
 /** The stream's kept decision, or undefined when there is none. Throws when the file exists but is not a mute. */
-export async function loadMute(dir: string, stream: string): Promise<MuteRecord | undefined> {
+export async function loadMute(dir: string, stream: string): Promise<MuteChange | undefined> {
   const file = stateFile(dir, stream, 'mute');
   const raw = (await readStateFile(file)) as Partial<MuteFile> | null | undefined;
   if (raw === undefined) return undefined;
   if (raw?.version !== 1 || typeof raw.untilMs !== 'number' || !Number.isFinite(raw.untilMs)) {
     throw new Error(`${file} is not a klaxon mute file`);
   }
-  return { stream, untilMs: raw.unmuted === true ? undefined : raw.untilMs, setAtMs: Number(raw.setAtMs) || 0 };
+  return { stream, untilMs: raw.unmuted === true ? undefined : raw.untilMs, changedAtMs: Number(raw.setAtMs) || 0 };
 }
 
-export async function saveMute(dir: string, mute: MuteRecord): Promise<void> {
-  const untilMs = mute.untilMs ?? mute.setAtMs;
+export async function saveMute(dir: string, change: MuteChange): Promise<void> {
+  const untilMs = change.untilMs ?? change.changedAtMs;
   const body: MuteFile = {
     version: 1,
-    stream: mute.stream,
+    stream: change.stream,
     until: new Date(untilMs).toISOString(),
     untilMs,
-    setAtMs: mute.setAtMs,
-    ...(mute.untilMs === undefined && { unmuted: true as const }),
+    setAtMs: change.changedAtMs,
+    ...(change.untilMs === undefined && { unmuted: true as const }),
   };
-  await writeStateFile(dir, stateFile(dir, mute.stream, 'mute'), body);
+  await writeStateFile(dir, stateFile(dir, change.stream, 'mute'), body);
 }
