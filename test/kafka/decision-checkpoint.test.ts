@@ -3,9 +3,8 @@
 // along, and the stream's next owner (a restart, or another instance under scale-out) would go
 // on without it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointStore, type Checkpoint } from '../../src/sources/kafka/checkpoint.js';
 import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
-import { config, kafkaClient, produce, records, useKafkaApp } from './helpers.js';
+import { config, loadCheckpoint, produce, records, useKafkaApp } from './helpers.js';
 
 const kafka = useKafkaApp();
 const TOKEN = 'decision-checkpoint-token-0123456789';
@@ -29,23 +28,9 @@ async function operator(port: number, action: 'mute' | 'rebaseline', body: objec
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** The checkpoint topic as a restarting klaxon reads it. */
-async function loadCheckpoint(checkpointTopic: string, groupId: string): Promise<Checkpoint> {
-  const client = kafkaClient(kafka.brokers);
-  const admin = client.admin();
-  await admin.connect();
-  const store = new CheckpointStore(client, checkpointTopic, groupId);
-  try {
-    return await store.load(admin);
-  } finally {
-    await store.close();
-    await admin.disconnect();
-  }
-}
-
 /** What the checkpoint topic holds for stream x: its mute decision and its reference's time. */
 async function keptFor(checkpointTopic: string, groupId: string): Promise<{ mutedUntilMs: number | undefined; referenceMs: number | undefined }> {
-  const cp = await loadCheckpoint(checkpointTopic, groupId);
+  const cp = await loadCheckpoint(kafka.brokers, checkpointTopic, groupId);
   return {
     mutedUntilMs: cp.mutes.find((m) => m.stream === 'x')?.untilMs,
     referenceMs: cp.references.find((r) => r.stream === 'x')?.createdAtMs,

@@ -6,14 +6,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll } from 'vitest';
 import type { KafkaSourceConfig } from '../../src/config/types.js';
-import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { KafkaSource, type KafkaSourceDeps } from '../../src/sources/kafka/consumer.js';
 import { partitionKey } from '../../src/sources/kafka/partitions.js';
 import type { KafkaRecord } from '../../src/sources/kafka/record.js';
 import type { SourceRecord } from '../../src/sources/source.js';
 import { systemClock } from '../../src/stream/clock.js';
 import { createTopic, kafkaBrokers, uniqueTopic, waitFor } from '../support/kafka.js';
-import { config, kafkaClient, produce, records } from './helpers.js';
+import { config, kafkaClient, loadCheckpoint, produce, records } from './helpers.js';
 
 /** Streams that hold nothing: each checkpoint names exactly the offsets the member had committed. */
 export const EMPTY_STATE = { retention: () => [], restoreReference: () => false, restoreMute: () => false };
@@ -73,17 +72,8 @@ export async function twoPartitions(brokers: string[], prefix: string): Promise<
 
 /** Where the checkpoint topic says each of the topic's partitions replays from. */
 export async function checkpointed(brokers: string[], groupId: string, topic: string, partitions: number[]): Promise<(number | undefined)[]> {
-  const kafka = kafkaClient(brokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  const store = new CheckpointStore(kafka, `${groupId}.checkpoint`, groupId);
-  try {
-    const { offsets } = await store.load(admin);
-    return partitions.map((p) => offsets.get(partitionKey(topic, p)));
-  } finally {
-    await store.close().catch(() => undefined);
-    await admin.disconnect();
-  }
+  const { offsets } = await loadCheckpoint(brokers, `${groupId}.checkpoint`, groupId);
+  return partitions.map((p) => offsets.get(partitionKey(topic, p)));
 }
 
 async function groupState(brokers: string[], groupId: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/resolve.js';
 import type { Config } from '../../src/config/types.js';
+import { CheckpointStore, type Checkpoint } from '../../src/sources/kafka/checkpoint.js';
 import { createRng } from '../../src/math/rng.js';
 import { ROOT } from '../support/cli.js';
 import { kafkaBrokers } from '../support/kafka.js';
@@ -218,6 +219,20 @@ export function useKlaxonProcesses(prefix: string, setBrokers: (brokers: string[
     rmSync(dir, { recursive: true, force: true });
   });
   return dir;
+}
+
+/** The checkpoint topic as a restarting klaxon reads it. */
+export async function loadCheckpoint(brokers: string[], checkpointTopic: string, groupId: string): Promise<Checkpoint> {
+  const kafka = kafkaClient(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const store = new CheckpointStore(kafka, checkpointTopic, groupId);
+  try {
+    return await store.load(admin);
+  } finally {
+    await store.close().catch(() => undefined);
+    await admin.disconnect();
+  }
 }
 
 /** Starts `klaxon run` and resolves once it logged 'klaxon started' (its HTTP port inside). */

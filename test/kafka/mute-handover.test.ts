@@ -7,10 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import type { MuteChange } from '../../src/stream/mute-change.js';
 import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
-import { kafkaClient, killHard, metric, produce, rawConfig, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon } from './helpers.js';
+import { killHard, loadCheckpoint, metric, produce, rawConfig, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon } from './helpers.js';
 
 const TOKEN = 'mute-handover-token-0123456789';
 const env = { KLAXON_API_TOKEN: TOKEN };
@@ -67,16 +66,7 @@ async function operator(k: Klaxon, method: 'POST' | 'DELETE', body?: object): Pr
 
 /** The mute decision for x in the checkpoint topic; undefined while there is none. */
 async function checkpointedMute(checkpointTopic: string, groupId: string): Promise<MuteChange | undefined> {
-  const kafka = kafkaClient(brokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  const store = new CheckpointStore(kafka, checkpointTopic, groupId);
-  try {
-    return (await store.load(admin)).mutes.find((m) => m.stream === 'x');
-  } finally {
-    await store.close().catch(() => undefined);
-    await admin.disconnect();
-  }
+  return (await loadCheckpoint(brokers, checkpointTopic, groupId)).mutes.find((m) => m.stream === 'x');
 }
 
 /** Waits until k owns x, has evaluated it against the drifted window, and shows `expected`. */

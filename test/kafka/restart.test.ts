@@ -8,9 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killHard, metric, produce, rawConfig, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon } from './helpers.js';
+import { committed, kafkaClient, killHard, loadCheckpoint, metric, produce, rawConfig, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon } from './helpers.js';
 
 let brokers: string[];
 const dir = useKlaxonProcesses('klaxon-restart-', (b) => (brokers = b));
@@ -28,17 +27,8 @@ function writeConfig(name: string, groupId: string, topic: string, checkpointTop
 
 /** The checkpoint topic's offset entry for partition 0 of `topic`, as the store reads it back. */
 async function checkpointOf(checkpointTopic: string, groupId: string, topic: string) {
-  const kafka = kafkaClient(brokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  const store = new CheckpointStore(kafka, checkpointTopic, groupId);
-  try {
-    const cp = await store.load(admin);
-    return { references: cp.references.map((r) => r.stream).sort(), replayFrom: cp.offsets.get(`${topic}\0${0}`) };
-  } finally {
-    await store.close();
-    await admin.disconnect();
-  }
+  const cp = await loadCheckpoint(brokers, checkpointTopic, groupId);
+  return { references: cp.references.map((r) => r.stream).sort(), replayFrom: cp.offsets.get(`${topic}\0${0}`) };
 }
 
 /** Reads the raw offset entry (with its `committed`) straight from the topic. */

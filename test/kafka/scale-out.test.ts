@@ -8,10 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CheckpointStore } from '../../src/sources/kafka/checkpoint.js';
 import { streamPartition } from '../../src/sources/kafka/router.js';
 import { createTopic, uniqueTopic, waitFor } from '../support/kafka.js';
-import { committed, kafkaClient, killHard, metric, produce, rawConfig, readAll, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon, type StreamJson } from './helpers.js';
+import { committed, killHard, loadCheckpoint, metric, produce, rawConfig, readAll, records, startKlaxon, streamsOf, useKlaxonProcesses, type Klaxon, type StreamJson } from './helpers.js';
 
 let brokers: string[];
 const dir = useKlaxonProcesses('klaxon-scale-', (b) => (brokers = b));
@@ -56,16 +55,7 @@ async function metricsHave(k: Klaxon, stream: string): Promise<boolean> {
 }
 
 async function checkpointedReferences(checkpointTopic: string, groupId: string): Promise<string[]> {
-  const kafka = kafkaClient(brokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  const store = new CheckpointStore(kafka, checkpointTopic, groupId);
-  try {
-    return (await store.load(admin)).references.map((r) => r.stream).sort();
-  } finally {
-    await store.close().catch(() => undefined);
-    await admin.disconnect();
-  }
+  return (await loadCheckpoint(brokers, checkpointTopic, groupId)).references.map((r) => r.stream).sort();
 }
 
 describe('scale-out over a consumer group', () => {
