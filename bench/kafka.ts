@@ -348,7 +348,8 @@ export async function benchKafka(log: (line: string) => void): Promise<void> {
     median(runs.klaxon.map((r, i) => r[part].records / r[part].seconds / (runs.bare[i]![part].records / runs.bare[i]![part].seconds)));
   const row = (name: string, k: keyof typeof runs, part: Part): string => {
     const vsBare = rate(k, part) / rate('bare', part);
-    const target = k === 'klaxon' ? `${paired(part) >= 0.8 ? 'met' : 'missed'} (${paired(part).toFixed(2)}×)` : '';
+    const perRound = k === 'klaxon' ? paired(part) : NaN;
+    const target = k === 'klaxon' ? `${perRound >= 0.8 ? 'met' : 'missed'} (${perRound.toFixed(2)}×)` : '';
     return `| ${name} | ${fmt(rate(k, part))} | ${vsBare.toFixed(2)}× | ${(rate(k, part) / rate('parse', part)).toFixed(2)}× | ${fmt(cost(k, part), 2)} | ${target} |`;
   };
   log('');
