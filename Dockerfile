@@ -14,6 +14,8 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would run tsc before the sources are here; the build is below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY assembly ./assembly
+COPY scripts/build-wasm.mjs ./scripts/
 COPY src ./src
 COPY bench ./bench
 RUN npm run build

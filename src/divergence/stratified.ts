@@ -3,7 +3,8 @@ import { Arena } from '../math/arena.js';
 import { createRng, type Rng, type Seed } from '../math/rng.js';
 import { ScrambledSobol, SOBOL_MAX_DIMENSION } from '../math/sobol.js';
 import { symmetricEigen } from '../math/symmetric-eigen.js';
-import { StratumKernel, targets, type Integrand, type Targets } from './kernel.js';
+import { featureCount, StratumKernel, targets, type Integrand, type Targets } from './kernel.js';
+import { CHUNK, scratchFor, type Scratch } from './scratch.js';
 import { ControlWorkspace, solveControls } from './controls.js';
 import { bridges } from './bridges.js';
 import { componentKl } from './exact.js';
@@ -61,8 +62,6 @@ export interface SamplerSettings {
 
 /** The seed answer's sample size, which the default accuracy target matches. */
 export const SEED_SAMPLES = 100_000;
-/** Points per kernel call: bounds scratch memory, long enough to amortise loop set-up. */
-const CHUNK = 256;
 /**
  * Randomisations are dealt into this many folds (r mod FOLDS); each is corrected with β fitted
  * on the other folds. Leaving out one randomisation instead (16 folds) fitted β on 15/16 of
@@ -276,42 +275,6 @@ class Stratum {
   }
 }
 
-interface Scratch {
-  Z: Float64Array;
-  f: Float64Array;
-  H: Float64Array;
-  plain: Float64Array;
-  weight: Float64Array;
-  /** KL's matched term of each point, while the pilot weighs it (`chooseMatched`). */
-  matched: Float64Array;
-  /** With bridges: each point's shares of the seed's first moments, two a point (kernel.ts, evaluate). */
-  firsts: Float64Array;
-}
-
-/**
- * The per-chunk buffers, kept from one estimate to the next and grown as needed (estimates
- * run one at a time, as for the kernels' feature rows): ~35 KB an estimate at d = 4 was a
- * good part of what the collector had to sweep. Every entry is written before it is read.
- */
-let sharedScratch: Scratch | undefined;
-
-function scratchFor(d: number, controls: number): Scratch {
-  const s = sharedScratch;
-  if (s && s.Z.length >= CHUNK * d && s.H.length >= CHUNK * controls) return s;
-  const D = Math.max(d, s ? s.Z.length / CHUNK : 0);
-  const C = Math.max(controls, s ? s.H.length / CHUNK : 0);
-  sharedScratch = {
-    Z: new Float64Array(CHUNK * D),
-    f: new Float64Array(CHUNK),
-    H: new Float64Array(CHUNK * C),
-    plain: new Float64Array(CHUNK),
-    weight: new Float64Array(CHUNK),
-    matched: new Float64Array(CHUNK),
-    firsts: new Float64Array(2 * CHUNK),
-  };
-  return sharedScratch;
-}
-
 /**
  * Extends every randomisation of s to `to` points. Small extensions of several randomisations
  * share one kernel call (a round often adds only a few points to each of 16 of them, and a
@@ -330,7 +293,7 @@ function grow(s: Stratum, to: number, d: number, scratch: Scratch): void {
         for (let r = r0; r < r1; r++) s.streams[r]!.nextNormals(k, Z, (r - r0) * k);
         const n = (r1 - r0) * k;
         // The matched term per point is only read while the pilot weighs it (absorb).
-        s.kernel.evaluate(Z, n, scratch.f, scratch.H, scratch.plain, scratch.weight, s.inPilot ? scratch.matched : undefined, scratch.firsts);
+        s.kernel.evaluate(n, scratch, s.inPilot);
         if (s.pilot && s.pilotCount < s.pilot.length / d) {
           const keep = Math.min(n, s.pilot.length / d - s.pilotCount);
           s.pilot.set(Z.subarray(0, keep * d), s.pilotCount * d);
@@ -646,12 +609,12 @@ function makeStreams(d: number, points: 'iid' | 'sobol', rng: Rng): (n: number) 
  * varies most (top eigenvectors of E[∇r ∇rᵀ] over the pilot) come first, where Sobol' points
  * are best spread.
  */
-function rotate(s: Stratum, d: number, turn: boolean): void {
+function rotate(s: Stratum, d: number, turn: boolean, scratch: Scratch): void {
   const pilot = s.pilot;
   s.pilot = undefined;
   if (!pilot || s.pilotCount === 0) return;
   const G = new Float64Array(d * d);
-  s.kernel.gradientOuter(pilot, s.pilotCount, s.beta, G);
+  s.kernel.gradientOuter(pilot, s.pilotCount, s.beta, G, scratch);
   let trace = 0;
   for (let a = 0; a < d; a++) trace += G[a * d + a]!;
   if (!(trace > 0) || !Number.isFinite(trace)) return;
@@ -801,7 +764,7 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
     }
     if (spans.length > 0) for (const s of strata) s.kernel.pivot = Math.LN2;
   }
-  const scratch = scratchFor(d, controls);
+  const scratch = scratchFor(d, controls, featureCount(d, false));
   const start = o.now?.() ?? 0;
   let evaluated = 0;
   const run = (want: number[]): void => {
@@ -817,7 +780,7 @@ export function stratifiedEstimate(p: Gmm, q: Gmm, measure: 'kl' | 'js', o: Samp
   // then set aside: an estimate that kept it would weigh the pilot's points by sizes chosen
   // from those same points, a bias that skewed integrands (rare tail events) make visible.
   run(strata.map(() => o.pilot));
-  for (const s of strata) rotate(s, d, turn);
+  for (const s of strata) rotate(s, d, turn, scratch);
   const pilot = totals(strata, measure, bridgedShift);
   if (measure === 'js') for (const s of strata) s.kernel.pivot = Math.min(Math.LN2, Math.max(0, pilot.value));
   const matched = measure === 'kl' && spans.length === 0 ? chooseMatched(strata, tg) : undefined;

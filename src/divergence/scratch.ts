@@ -1,0 +1,54 @@
+import { residentViews } from '../math/wasm.js';
+
+/** Points per kernel call: bounds scratch memory, long enough to amortise loop set-up. */
+export const CHUNK = 256;
+
+/**
+ * The per-chunk buffers of the samplers, in the WebAssembly module's memory (src/math/wasm.ts),
+ * where the kernel's features and quadratic forms read and write them in place. Kept from one
+ * estimate to the next (estimates run one at a time) and laid out afresh only when an estimate
+ * needs more: the views are valid until the next `scratchFor` that grows them. Every entry is
+ * written before it is read.
+ */
+export interface Scratch {
+  /** The chunk's points (CHUNK × d). */
+  Z: Float64Array;
+  f: Float64Array;
+  /** The chunk's controls (CHUNK × controls). */
+  H: Float64Array;
+  plain: Float64Array;
+  weight: Float64Array;
+  /** KL's matched term of each point, while the pilot weighs it (`chooseMatched`). */
+  matched: Float64Array;
+  /** With bridges: each point's shares of the seed's first moments, two a point (kernel.ts, evaluate). */
+  firsts: Float64Array;
+  /** Feature rows (CHUNK × features). */
+  phi: Float64Array;
+  /** A kernel's coefficient rows and constants, copied here for the call (targets × features, and max(targets, features)). */
+  rows: Float64Array;
+  constants: Float64Array;
+}
+
+let shared: Scratch | undefined;
+let size = { d: 0, controls: 0, features: 0 };
+
+/** The scratch for points of dimension d with `controls` controls (targets + 1) and up to `features` features each. */
+export function scratchFor(d: number, controls: number, features: number): Scratch {
+  if (shared && d <= size.d && controls <= size.controls && features <= size.features) return shared;
+  size = { d: Math.max(d, size.d), controls: Math.max(controls, size.controls), features: Math.max(features, size.features) };
+  const { d: D, controls: C, features: F } = size;
+  const [Z, f, H, plain, weight, matched, firsts, phi, rows, constants] = residentViews([
+    CHUNK * D,
+    CHUNK,
+    CHUNK * C,
+    CHUNK,
+    CHUNK,
+    CHUNK,
+    2 * CHUNK,
+    CHUNK * F,
+    C * F,
+    Math.max(C, F),
+  ]) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  shared = { Z, f, H, plain, weight, matched, firsts, phi, rows, constants };
+  return shared;
+}

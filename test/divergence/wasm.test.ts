@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/math/rng.js';
+import { normalQuantile, normalQuantiles } from '../../src/math/normal-quantile.js';
+import { features, forms, isResident, residentViews } from '../../src/math/wasm.js';
+
+/** The samplers' WebAssembly half (assembly/samplers.ts) against plain JavaScript. */
+
+const rng = createRng(11);
+const fill = (a: Float64Array): void => {
+  for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+};
+
+describe('features and forms', () => {
+  // Odd and even sizes everywhere: two points by two targets, two lanes wide, then the rests.
+  for (const [n, d, diagonal, T] of [
+    [7, 3, false, 5],
+    [8, 4, false, 8],
+    [5, 2, true, 3],
+    [1, 1, false, 1],
+    [37, 8, false, 11],
+  ] as const) {
+    it(`give c_t + W_t·φ(z) for ${n} points, d = ${d}${diagonal ? ' (diagonal)' : ''}, ${T} targets`, () => {
+      const nf = diagonal ? 2 * d : d + (d * (d + 1)) / 2;
+      const stride = T + 2;
+      const [Z, phi, W, c0, out] = residentViews([n * d, n * nf, T * nf, T, n * stride]) as Float64Array[] as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+      fill(Z);
+      fill(W);
+      fill(c0);
+      out.fill(NaN);
+      features(Z, n, d, diagonal, phi);
+      forms(phi, n, nf, W, T, c0, out, stride);
+      for (let i = 0; i < n; i++) {
+        const z = Array.from(Z.subarray(i * d, (i + 1) * d));
+        const expected: number[] = [...z];
+        for (let a = 0; a < d; a++) {
+          if (diagonal) expected.push(z[a]! * z[a]!);
+          else for (let b = 0; b <= a; b++) expected.push(z[a]! * z[b]!);
+        }
+        expect(Array.from(phi.subarray(i * nf, (i + 1) * nf))).toEqual(expected);
+        for (let t = 0; t < T; t++) {
+          let sum = c0[t]!;
+          let size = Math.abs(sum);
+          for (let k = 0; k < nf; k++) {
+            sum += W[t * nf + k]! * expected[k]!;
+            size += Math.abs(W[t * nf + k]! * expected[k]!);
+          }
+          // Summed in another order: the same to rounding of the terms' magnitudes.
+          expect(Math.abs(out[i * stride + t]! - sum)).toBeLessThanOrEqual(4 * Number.EPSILON * size);
+        }
+        // Columns past T are the caller's: untouched.
+        expect(out[i * stride + T]).toBeNaN();
+      }
+    });
+  }
+
+  it('refuse arrays outside the module memory, rather than read whatever is at their offset', () => {
+    const phi = new Float64Array(4);
+    expect(isResident(phi)).toBe(false);
+    const [W, c0, out] = residentViews([4, 1, 1]) as [Float64Array, Float64Array, Float64Array];
+    expect(() => forms(phi, 1, 4, W, 1, c0, out, 1)).toThrow(/not in the module memory/);
+  });
+});
+
+describe('normal quantiles in the module', () => {
+  it('give the same numbers in place and through the staging copy, across every region and beyond one staging block', () => {
+    const n = 20_000;
+    const u = new Float64Array(n).map((_, i) => (i % 3 === 0 ? rng.uniform() : i % 3 === 1 ? rng.uniform() * 1e-3 : 1 - rng.uniform() * 1e-12));
+    u[0] = 0;
+    u[1] = 1;
+    u[2] = 0.075;
+    u[3] = 0.925;
+    const [resident] = residentViews([n]) as [Float64Array];
+    resident.set(u);
+    const copied = u.slice();
+    normalQuantiles(resident, 0, n);
+    normalQuantiles(copied, 0, n);
+    expect(Array.from(resident)).toEqual(Array.from(copied));
+    for (let i = 4; i < n; i += 97) expect(copied[i]).toBe(normalQuantile(u[i]!));
+    expect(copied[0]).toBe(-Infinity);
+    expect(copied[1]).toBe(Infinity);
+  });
+
+  it('give the two-lane central region the same numbers as one at a time', () => {
+    // A central number next to a tail one goes the scalar way; next to another central one, two lanes.
+    const [pair] = residentViews([2]) as [Float64Array];
+    for (let i = 0; i < 200; i++) {
+      const p = 0.08 + 0.84 * rng.uniform();
+      pair[0] = p;
+      pair[1] = 0.5 + 0.4 * rng.uniform();
+      normalQuantiles(pair, 0, 2);
+      const twoLanes = pair[0];
+      pair[0] = p;
+      pair[1] = 1e-5;
+      normalQuantiles(pair, 0, 2);
+      expect(twoLanes).toBe(pair[0]);
+    }
+  });
+
+  it('keep working after the memory grows (views taken again)', () => {
+    const [big] = residentViews([4_000_000]) as [Float64Array];
+    big[3_999_999] = 0.975;
+    normalQuantiles(big, 3_999_999, 4_000_000);
+    expect(big[3_999_999]).toBeCloseTo(1.959963984540054, 14);
+    expect(normalQuantile(0.025)).toBeCloseTo(-1.959963984540054, 14);
+  });
+});
