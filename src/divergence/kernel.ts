@@ -1,7 +1,7 @@
 import type { Gmm } from '../gmm/model.js';
 import type { Arena } from '../math/arena.js';
 import { exp } from '../math/exp.js';
-import { features, forms } from '../math/wasm.js';
+import { features, forms, jsStage, prelude } from '../math/wasm.js';
 import type { Scratch } from './scratch.js';
 
 /**
@@ -92,8 +92,13 @@ export class StratumKernel {
    */
   private readonly own: Uint8Array;
   /**
+   * What the WebAssembly stages read per target (src/math/wasm.ts, `prelude`): own (as 0/1),
+   * E[m_t], log w_t + log N_t, 1/w_t; then the d widening factors (1 without widening).
+   */
+  private readonly perTarget: Float64Array;
+  /**
    * JS, once set: the stratum integrates pivot + (f − pivot)·F_c, F_c its share of the point
-   * (see `logRatioAndShare`). The shares of every stratum average to 1 over m, so the strata
+   * (assembly/samplers.ts, `jsStage`). The shares of every stratum average to 1 over m, so the strata
    * still add up to JS for any constant pivot; the sampler sets the pilot's estimate.
    */
   pivot: number | null = null;
@@ -172,6 +177,11 @@ export class StratumKernel {
     // A bridge's share factor: JS's strata weigh m's components at ½ w, KL's p's at w.
     this.ownShare = this.bridge ? (integrand === 'kl' ? 1 : 0.5) : tg.inverseWeight[this.ownIndex]!;
     this.own = this.copiesOf(this.ownIndex);
+    this.perTarget = arena.float64(4 * t + d);
+    this.perTarget.set(this.own, 0);
+    this.perTarget.set(controlMeans, t);
+    this.perTarget.set(tg.base, 2 * t);
+    this.perTarget.set(tg.inverseWeight, 3 * t);
     this.logTerms = arena.float64(t);
     this.pWeights = arena.float64(tg.tp);
     this.diagonal = tg.diagonal;
@@ -209,6 +219,7 @@ export class StratumKernel {
     this.scale = scale;
     this.logScale = 0;
     if (scale) for (let j = 0; j < d; j++) this.logScale += Math.log(scale[j]!);
+    if (scale) this.perTarget.set(scale, 4 * t);
     const nf = featureCount(d, this.diagonal);
     const diagonal = this.diagonal;
     const { A, B } = this;
@@ -350,183 +361,63 @@ export class StratumKernel {
    * log p − log m under p (unbounded below where q dominates), which goes to `plain`.
    */
   evaluate(n: number, scratch: Scratch, withMatched: boolean): void {
-    const { Z: U, f, H, plain, weight, firsts } = scratch;
+    const { Z: U, f, H, plain, weight, firsts, L } = scratch;
     const matchedOut = withMatched ? scratch.matched : undefined;
-    const { d, t, tp, tq, base, inverseWeight } = this.tg;
-    const { controlMeans, integrand, scale, logScale, own, logTerms, pWeights, ownShare, matchedShare } = this;
-    const nc = t + 1;
+    const { d, t, tp, tq, inverseWeight } = this.tg;
+    const { integrand, scale, logScale, logTerms, pWeights, ownShare, matchedShare } = this;
     // Per call, not per point: a property load and a string compare in the point loop showed.
-    const isKl = integrand === 'kl';
     const matched = this.matched;
     const bridged = this.bridged;
-    const sideP = integrand === 'js-p';
     const pivot = this.pivot;
     // A bridge's stratum integrates (f − pivot)·F alone; the components' carry the pivot.
     const pivotBase = this.bridge ? 0 : pivot;
     // Every m_t of every point first, as one small matrix product straight into H's first t
     // columns: blocked over points and targets it runs ~2.5× faster than a dot product each.
-    this.squaredNorms(U, n, H, nc, scratch);
+    // Then, in WebAssembly too, the weights, controls and log-terms (see `prelude`): the
+    // stratum's own component needs no dot product, as A = 0 and B = I make its m
+    // ‖z‖² = Σ λ_j² u_j², whose sums also give the importance weight φ(z)/φ_λ(z), and copies of
+    // it get that very number (identical mixtures give exactly 0).
+    this.squaredNorms(U, n, H, t + 1, scratch);
+    scratch.perTarget.set(this.perTarget);
+    prelude(U, n, d, H, t, scratch.perTarget, scale !== null, logScale, weight, L);
+    if (integrand !== 'kl') {
+      // JS's shares and integrand: assembly/samplers.ts, `jsStage`.
+      jsStage(L, n, t, tp, tq, scratch.perTarget, ownShare, pivot, pivotBase ?? 0, integrand === 'js-p', bridged, weight, f, plain, firsts);
+      return;
+    }
     for (let i = 0; i < n; i++) {
-      const uOff = i * d;
-      // The stratum's own component needs no dot product: A = 0 and B = I, so its m is
-      // ‖z‖² = Σ λ_j² u_j²; the same sums give the importance weight φ(z)/φ_λ(z).
-      let uu = 0;
-      let zz = 0;
-      if (scale) {
-        for (let j = 0; j < d; j++) {
-          const uj = U[uOff + j]!;
-          const u2 = uj * uj;
-          uu += u2;
-          zz += scale[j]! * scale[j]! * u2;
-        }
-      } else {
-        for (let j = 0; j < d; j++) zz += U[uOff + j]! * U[uOff + j]!;
-      }
-      const hOff = i * nc;
-      const wi = scale ? exp(logScale - 0.5 * (zz - uu)) : 1;
-      // m_t into the log-densities and, in the same pass, into the weighted centred controls.
-      for (let ti = 0; ti < t; ti++) {
-        // Copies of the own component must get the very same number (identical mixtures give 0).
-        const m = own[ti] ? zz : H[hOff + ti]!;
-        H[hOff + ti] = wi * (m - controlMeans[ti]!);
-        logTerms[ti] = base[ti]! - 0.5 * m;
-      }
+      for (let ti = 0; ti < t; ti++) logTerms[ti] = L[i * t + ti]!;
       let fi: number;
-      if (isKl && bridged) {
+      if (bridged) {
         // f less its matched term, shared out over p's components and the bridges (about the
-        // pivot, as JS below); the seed's moments E_p[f²] and E_p[f] through the same partition.
+        // pivot, as JS's); the seed's moments E_p[f²] and E_p[f] through the same partition.
         logRatioAndMatched(logTerms, tp, tq, matched!, pWeights, klTerms);
-        klShare(logTerms, tp, tq, t, inverseWeight, ownShare, jsTerms);
+        klShare(logTerms, tp, tq, t, inverseWeight, ownShare, shareTerms);
         const lr = klTerms[0]!;
         if (matchedOut) matchedOut[i] = klTerms[1]!;
-        fi = pivotBase! + (lr - matchedShare * klTerms[1]! - pivot!) * jsTerms[0]!;
-        plain[i] = lr * lr * jsTerms[1]!;
-        firsts![2 * i] = lr * jsTerms[1]!;
-        firsts![2 * i + 1] = 0;
-      } else if (isKl) {
-        if (matched === null) {
-          logRatio(logTerms, tp, tq, klTerms);
-          fi = klTerms[0]!;
-          plain[i] = fi;
-        } else {
-          logRatioAndMatched(logTerms, tp, tq, matched, pWeights, klTerms);
-          fi = klTerms[0]!;
-          plain[i] = fi;
-          if (matchedOut) matchedOut[i] = klTerms[1]!;
-          fi -= matchedShare * klTerms[1]!;
-        }
+        fi = pivotBase! + (lr - matchedShare * klTerms[1]! - pivot!) * shareTerms[0]!;
+        plain[i] = lr * lr * shareTerms[1]!;
+        firsts[2 * i] = lr * shareTerms[1]!;
+        firsts[2 * i + 1] = 0;
+      } else if (matched === null) {
+        logRatio(logTerms, tp, tq, klTerms);
+        fi = klTerms[0]!;
+        plain[i] = fi;
       } else {
-        logRatioAndShare(logTerms, tp, tq, t, inverseWeight, ownShare, jsTerms);
-        const u = jsTerms[0]!;
-        // r = σ(u): log r = −softplus(−u), log(1 − r) = −softplus(u). Both softpluses, r and
-        // 1 − r come from one log1p of e^−|u| = min(p, q)/max(p, q), a ratio of the two
-        // scaled sums the shares already hold: no exp of its own.
-        const P = jsTerms[2]!;
-        const Q = jsTerms[3]!;
-        const e = P >= Q ? Q / P : P / Q;
-        const l = Math.log1p(e);
-        const small = 1 / (1 + e);
-        const logR = u >= 0 ? -l : u - l;
-        const log1mR = u >= 0 ? -u - l : -l;
-        const r = u >= 0 ? small : e * small;
-        fi = Math.LN2 + r * logR + (1 - r) * log1mR;
-        // Shared out around the pivot, so that the handing over itself costs nothing where
-        // f sits at its typical value (ln 2 for nearly disjoint mixtures, ~0 for close ones).
-        if (pivot !== null) fi = pivotBase! + (fi - pivot) * jsTerms[1]!;
-        // The seed's integrand, for its standard error. With bridges, each point instead gives
-        // (log r)²·p/ΣN + (log(1 − r))²·q/ΣN, whose strata's means add up to the seed's second
-        // moments E_p[(g_p − ln 2)²] + E_q[(g_q − ln 2)²] (the same partition of unity as the
-        // shares), and into `firsts` log r·p/ΣN and log(1 − r)·q/ΣN, for the first moments.
-        if (bridged) {
-          plain[i] = logR * logR * jsTerms[2]! + log1mR * log1mR * jsTerms[3]!;
-          firsts![2 * i] = logR * jsTerms[2]!;
-          firsts![2 * i + 1] = log1mR * jsTerms[3]!;
-        } else plain[i] = Math.LN2 + (sideP ? logR : log1mR);
+        logRatioAndMatched(logTerms, tp, tq, matched, pWeights, klTerms);
+        fi = klTerms[0]!;
+        plain[i] = fi;
+        if (matchedOut) matchedOut[i] = klTerms[1]!;
+        fi -= matchedShare * klTerms[1]!;
       }
-      weight[i] = wi;
-      f[i] = wi * fi;
-      H[hOff + t] = wi - 1;
+      f[i] = weight[i]! * fi;
     }
   }
-}
-
-/**
- * For JS: log p − log q at a point (as `logRatio`) into out[0], and the stratum's share of
- * the point, a factor on its integrand, into out[1]. The strata are the components of
- * m = ½(p + q), and the integrand falls below ln 2 only where p and q overlap. Where a broad
- * component of one mixture meets a narrow one of the other, that overlap is a rare corner
- * of the broad component's stratum, seldom sampled: its estimate came out short, with an
- * error bar that could not know, while the same region is common under the narrow
- * component. So stratum c integrates f·a_c·m/(π_c N_c), with the partition of unity
- * a_c = N_c / Σ_k N_k (multiple importance sampling's balance heuristic, every component
- * counted alike): a region belongs to the components whose densities put points there,
- * whatever their weights. The factor is Σ_k w_k N_k / (w_c Σ_k N_k) (the ½ of m's weights
- * cancel); v holds log(w_t N_t).
- *
- * On two nearly disjoint pairs (d = 12, K = 8 against one broad Gaussian; d = 16 likewise),
- * 31 and 50 of 80 seeds had landed beyond 4 standard errors of a long plain Monte Carlo;
- * with these shares and the sampler's defensive allocation, 3 and 3. On the first pair
- * either change alone left 13 (shares) and 4 (allocation) of 40. The power heuristic
- * (a_c ∝ N_c²) did no better and cost 28% more points on 4d-different-k; shares by
- * weighted density, (π_c N_c)^κ, did worse.
- */
-function logRatioAndShare(
-  v: Float64Array,
-  tp: number,
-  tq: number,
-  t: number,
-  inverseWeight: Float64Array,
-  ownShare: number,
-  out: Float64Array,
-): void {
-  const maxP = rangeMax(v, 0, tp);
-  const maxQ = rangeMax(v, tp, tq);
-  const top = Math.max(maxP, maxQ, rangeMax(v, tq, t));
-  // The sums of `logRatio`, in the same order (so log p − log q is the same number), and
-  // beside each the same terms over w_t: the share needs no exp of its own. Bridges (their v
-  // is log N_b) count in Σ N_t only, at the largest maximum. One loop, so one call site of
-  // exp: TurboFan inlines calls only up to a budget of bytecode per function, and with a
-  // loop per sum the rest went out of line, each call boxing its result (~4% of a JS estimate).
-  let sp = 0;
-  let ip = 0;
-  let sq = 0;
-  let iq = 0;
-  let sb = 0;
-  for (let k = 0; k < t; k++) {
-    const x = v[k]! - (k < tp ? maxP : k < tq ? maxQ : top);
-    if (x > -38) {
-      const e = exp(x);
-      if (k < tp) {
-        sp += e;
-        ip += e * inverseWeight[k]!;
-      } else if (k < tq) {
-        sq += e;
-        iq += e * inverseWeight[k]!;
-      } else sb += e;
-    }
-  }
-  out[0] = shiftedLogRatio(maxP, maxQ, sp, sq);
-  // Every term at the largest maximum: Σ w_t N_t and Σ N_t up to the same factor. Without
-  // bridges one side's maximum is the top. A loop again, for a single call site of exp
-  // whether or not bridges ever ran through here (a call site seen run counts in the budget).
-  let dp = 1;
-  let dq = 1;
-  for (let side = 0; side < 2; side++) {
-    const max = side === 0 ? maxP : maxQ;
-    if (max === top) continue;
-    const e = exp(max - top);
-    if (side === 0) dp = e;
-    else dq = e;
-  }
-  const all = ip * dp + iq * dq + sb;
-  out[1] = ((sp * dp + sq * dq) * ownShare) / all;
-  out[2] = (sp * dp) / all;
-  out[3] = (sq * dq) / all;
 }
 
 /**
  * For KL with bridges: the stratum's share of the point into out[0], and p/Σ_t N_t into
- * out[1]. The partition of unity is JS's (`logRatioAndShare`), over p's components and the
+ * out[1]. The partition of unity is JS's (assembly/samplers.ts, `jsStage`), over p's components and the
  * bridges only, since KL integrates under p: stratum c integrates f·p/(w_c Σ N), a bridge's
  * f·p/Σ N (ownShare 1/w_c, or 1). v holds log(w_t N_t), a bridge's log N_b.
  */
@@ -584,8 +475,8 @@ function logRatioAndMatched(
 /** Scratch for `logRatioAndMatched`: log p − log q, then the matched term. */
 const klTerms = new Float64Array(2);
 
-/** Scratch for `logRatioAndShare`: log p − log q, the share, then p/Σ_t N_t and q/Σ_t N_t. */
-const jsTerms = new Float64Array(4);
+/** Scratch for `klShare`: the share, then p/Σ_t N_t. */
+const shareTerms = new Float64Array(2);
 
 /**
  * log p − log q = log Σ_{t<tp} exp(v_t) − log Σ_{t≥tp} exp(v_t) into out[0], with one log of
@@ -619,8 +510,8 @@ function rangeMax(v: Float64Array, from: number, to: number): number {
 
 /**
  * log p − log q from each mixture's largest term and its max-shifted sum: one log of the
- * ratio. logRatio, logRatioAndShare and logRatioAndMatched all end here, so the three give
- * the same number for the same point.
+ * ratio. logRatio and logRatioAndMatched both end here, so the two give the same number for
+ * the same point; JS's `jsStage` (assembly/samplers.ts) computes it the same way.
  */
 function shiftedLogRatio(maxP: number, maxQ: number, sp: number, sq: number): number {
   return maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));

@@ -27,6 +27,12 @@ export interface Scratch {
   /** A kernel's coefficient rows and constants, copied here for the call (targets × features, and max(targets, features)). */
   rows: Float64Array;
   constants: Float64Array;
+  /** The chunk's log-terms log w_t + log N_t (CHUNK × targets). */
+  L: Float64Array;
+  /** A kernel's per-target numbers and widening, copied here for the call (4·targets + d). */
+  perTarget: Float64Array;
+  /** One call's control-variate fit sums (see `crossProducts` in src/math/wasm.ts): 2·controls + controls². */
+  sums: Float64Array;
 }
 
 let shared: Scratch | undefined;
@@ -37,7 +43,7 @@ export function scratchFor(d: number, controls: number, features: number): Scrat
   if (shared && d <= size.d && controls <= size.controls && features <= size.features) return shared;
   size = { d: Math.max(d, size.d), controls: Math.max(controls, size.controls), features: Math.max(features, size.features) };
   const { d: D, controls: C, features: F } = size;
-  const [Z, f, H, plain, weight, matched, firsts, phi, rows, constants] = residentViews([
+  const [Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget] = residentViews([
     CHUNK * D,
     CHUNK,
     CHUNK * C,
@@ -48,7 +54,10 @@ export function scratchFor(d: number, controls: number, features: number): Scrat
     CHUNK * F,
     C * F,
     Math.max(C, F),
-  ]) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  shared = { Z, f, H, plain, weight, matched, firsts, phi, rows, constants };
+    C * (C + 2),
+    CHUNK * C,
+    4 * C + D,
+  ]) as Float64Array[] as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  shared = { Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget };
   return shared;
 }

@@ -5,6 +5,7 @@ import { ScrambledSobol, SOBOL_MAX_DIMENSION } from '../math/sobol.js';
 import { symmetricEigen } from '../math/symmetric-eigen.js';
 import { featureCount, StratumKernel, targets, type Integrand, type Targets } from './kernel.js';
 import { CHUNK, scratchFor, type Scratch } from './scratch.js';
+import { crossProducts } from '../math/wasm.js';
 import { ControlWorkspace, solveControls } from './controls.js';
 import { bridges } from './bridges.js';
 import { componentKl } from './exact.js';
@@ -351,45 +352,18 @@ function absorb(s: Stratum, r: number, from: number, k: number, scratch: Scratch
     for (let i = from; i < from + k; i++) v += H[i * t + a]!;
     sumH[o1 + a] = sumH[o1 + a]! + v;
   }
-  // The regression's cross-products, four points at a time: each sum is loaded and stored
-  // once per four points (about 40% of a default JS estimate's points at d = 4 are fit
-  // points, each adding t(t + 1)/2 products).
-  let sfFit = fold.sf;
-  const fitEnd = from + fit;
-  let i = from;
-  for (; i + 3 < fitEnd; i += 4) {
-    const h0 = i * t;
-    const h1 = h0 + t;
-    const h2 = h1 + t;
-    const h3 = h2 + t;
-    const f0i = f[i]! - f0;
-    const f1i = f[i + 1]! - f0;
-    const f2i = f[i + 2]! - f0;
-    const f3i = f[i + 3]! - f0;
-    sfFit += f0i + f1i + (f2i + f3i);
+  // The regression's cross-products (about 40% of a default JS estimate's points at d = 4 are
+  // fit points, each adding t(t + 1)/2 products), in WebAssembly for this call's fit points,
+  // then added to the fold's sums.
+  if (fit > 0) {
+    const acc = scratch.sums;
+    fold.sf += crossProducts(H, f, from, fit, t, f0, acc);
     for (let a = 0; a < t; a++) {
-      const x0 = H[h0 + a]!;
-      const x1 = H[h1 + a]!;
-      const x2 = H[h2 + a]!;
-      const x3 = H[h3 + a]!;
-      sh[a] = sh[a]! + (x0 + x1 + (x2 + x3));
-      shf[a] = shf[a]! + (x0 * f0i + x1 * f1i + (x2 * f2i + x3 * f3i));
+      sh[a] = sh[a]! + acc[a]!;
+      shf[a] = shf[a]! + acc[t + a]!;
       const row = a * t;
-      for (let b = a; b < t; b++) {
-        shh[row + b] = shh[row + b]! + (x0 * H[h0 + b]! + x1 * H[h1 + b]! + (x2 * H[h2 + b]! + x3 * H[h3 + b]!));
-      }
-    }
-  }
-  for (; i < fitEnd; i++) {
-    const h0 = i * t;
-    const fi = f[i]! - f0;
-    sfFit += fi;
-    for (let a = 0; a < t; a++) {
-      const x0 = H[h0 + a]!;
-      sh[a] = sh[a]! + x0;
-      shf[a] = shf[a]! + x0 * fi;
-      const row = a * t;
-      for (let b = a; b < t; b++) shh[row + b] = shh[row + b]! + x0 * H[h0 + b]!;
+      const accRow = 2 * t + row;
+      for (let b = a; b < t; b++) shh[row + b] = shh[row + b]! + acc[accRow + b]!;
     }
   }
   s.sg = sg;
@@ -402,7 +376,6 @@ function absorb(s: Stratum, r: number, from: number, k: number, scratch: Scratch
       s.sb += weight[i]! * firsts[2 * i + 1]!;
     }
   }
-  fold.sf = sfFit;
   s.sumF[r] = s.sumF[r]! + fr;
   s.sf += fr;
 }

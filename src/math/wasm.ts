@@ -35,6 +35,27 @@ interface Exports {
   features(z: number, n: number, d: number, diagonal: number, phi: number): void;
   forms(phi: number, n: number, nf: number, w: number, T: number, c0: number, out: number, stride: number): void;
   quantiles(x: number, n: number): void;
+  crossProducts(h: number, f: number, n: number, t: number, f0: number, acc: number): number;
+  prelude(U: number, n: number, d: number, H: number, t: number, perTarget: number, widened: number, logScale: number, weight: number, L: number): void;
+  jsStage(
+    L: number,
+    n: number,
+    t: number,
+    tp: number,
+    tq: number,
+    perTarget: number,
+    ownShare: number,
+    hasPivot: number,
+    pivot: number,
+    pivotBase: number,
+    sideP: number,
+    bridged: number,
+    weight: number,
+    f: number,
+    plain: number,
+    firsts: number,
+  ): void;
+  expOf(x: number): number;
 }
 
 const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SAMPLERS_WASM, 'base64')), {}).exports as unknown as Exports;
@@ -45,18 +66,21 @@ const STAGING_AT = PAGE;
 const STAGING = 8192;
 const RESIDENT_AT = STAGING_AT + 8 * STAGING;
 
-let staging = new Float64Array(memory.buffer, STAGING_AT, STAGING);
+/** The memory's current buffer: reading `memory.buffer` is a call into the engine each time. */
+let buffer = memory.buffer;
+let staging = new Float64Array(buffer, STAGING_AT, STAGING);
 
 /** Consecutive views of the given lengths (doubles) in the module's memory; every earlier view may be detached. */
 export function residentViews(lengths: readonly number[]): Float64Array[] {
   const bytes = RESIDENT_AT + 8 * lengths.reduce((a, b) => a + b, 0);
-  if (bytes > memory.buffer.byteLength) {
-    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-    staging = new Float64Array(memory.buffer, STAGING_AT, STAGING);
+  if (bytes > buffer.byteLength) {
+    memory.grow(Math.ceil((bytes - buffer.byteLength) / PAGE));
+    buffer = memory.buffer;
+    staging = new Float64Array(buffer, STAGING_AT, STAGING);
   }
   let at = RESIDENT_AT;
   return lengths.map((n) => {
-    const view = new Float64Array(memory.buffer, at, n);
+    const view = new Float64Array(buffer, at, n);
     at += 8 * n;
     return view;
   });
@@ -64,12 +88,12 @@ export function residentViews(lengths: readonly number[]): Float64Array[] {
 
 /** Whether `a` lives in the module's memory. */
 export function isResident(a: Float64Array): boolean {
-  return a.buffer === memory.buffer;
+  return a.buffer === buffer;
 }
 
 /** Byte address of a[index] for the module; a must be resident. */
 function address(a: Float64Array, index: number): number {
-  if (a.buffer !== memory.buffer) throw new Error('wasm: array is not in the module memory (take it from residentViews)');
+  if (a.buffer !== buffer) throw new Error('wasm: array is not in the module memory (take it from residentViews)');
   return a.byteOffset + 8 * index;
 }
 
@@ -98,4 +122,77 @@ export function features(Z: Float64Array, n: number, d: number, diagonal: boolea
  */
 export function forms(Phi: Float64Array, n: number, nf: number, W: Float64Array, T: number, c0: Float64Array, out: Float64Array, stride: number): void {
   exports.forms(address(Phi, 0), n, nf, address(W, 0), T, address(c0, 0), address(out, 0), stride);
+}
+
+/**
+ * The control-variate fit's sums over rows [from, from + n) of H (row stride t) and of f,
+ * relative to f0, into acc: Σh (t), Σh·f (t), then the upper triangle of Σhhᵀ (t×t); every
+ * array resident. Returns Σ(f − f0).
+ */
+export function crossProducts(H: Float64Array, f: Float64Array, from: number, n: number, t: number, f0: number, acc: Float64Array): number {
+  return exports.crossProducts(address(H, from * t), address(f, from), n, t, f0, address(acc, 0));
+}
+
+/**
+ * For n points (rows of U) whose m_t fill H's first t columns (row stride t + 1): importance
+ * weights into weight, weighted centred controls into H (w − 1 in column t), log-terms into L
+ * (n×t); perTarget: own, E[m_t], log w_t + log N_t, 1/w_t (t each), then the d widening
+ * factors. See assembly/samplers.ts, `prelude`. Every array resident.
+ */
+export function prelude(
+  U: Float64Array,
+  n: number,
+  d: number,
+  H: Float64Array,
+  t: number,
+  perTarget: Float64Array,
+  widened: boolean,
+  logScale: number,
+  weight: Float64Array,
+  L: Float64Array,
+): void {
+  exports.prelude(address(U, 0), n, d, address(H, 0), t, address(perTarget, 0), widened ? 1 : 0, logScale, address(weight, 0), address(L, 0));
+}
+
+/** JS's shares and integrand for n points from their log-terms (see assembly/samplers.ts, `jsStage`); every array resident. */
+export function jsStage(
+  L: Float64Array,
+  n: number,
+  t: number,
+  tp: number,
+  tq: number,
+  perTarget: Float64Array,
+  ownShare: number,
+  pivot: number | null,
+  pivotBase: number,
+  sideP: boolean,
+  bridged: boolean,
+  weight: Float64Array,
+  f: Float64Array,
+  plain: Float64Array,
+  firsts: Float64Array,
+): void {
+  exports.jsStage(
+    address(L, 0),
+    n,
+    t,
+    tp,
+    tq,
+    address(perTarget, 0),
+    ownShare,
+    pivot === null ? 0 : 1,
+    pivot ?? 0,
+    pivotBase,
+    sideP ? 1 : 0,
+    bridged ? 1 : 0,
+    address(weight, 0),
+    address(f, 0),
+    address(plain, 0),
+    address(firsts, 0),
+  );
+}
+
+/** The module's e^x (src/math/exp.ts's algorithm), for tests. */
+export function wasmExp(x: number): number {
+  return exports.expOf(x);
 }

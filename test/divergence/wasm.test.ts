@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/math/rng.js';
 import { normalQuantile, normalQuantiles } from '../../src/math/normal-quantile.js';
-import { features, forms, isResident, residentViews } from '../../src/math/wasm.js';
+import { features, forms, isResident, jsStage, residentViews, wasmExp } from '../../src/math/wasm.js';
 
 /** The samplers' WebAssembly half (assembly/samplers.ts) against plain JavaScript. */
 
@@ -103,4 +103,59 @@ describe('normal quantiles in the module', () => {
     expect(big[3_999_999]).toBeCloseTo(1.959963984540054, 14);
     expect(normalQuantile(0.025)).toBeCloseTo(-1.959963984540054, 14);
   });
+});
+
+describe("the module's exp", () => {
+  const ulps = (a: number, b: number): number => Math.abs(a - b) / 2 ** (Math.floor(Math.log2(Math.abs(b))) - 52);
+
+  it('is within 2 ulp of Math.exp where the samplers call it and across the normal range', () => {
+    let worst = 0;
+    for (let i = 0; i < 200_000; i++) {
+      const x = i % 2 === 0 ? -38 * rng.uniform() : -708 + 1417 * rng.uniform();
+      worst = Math.max(worst, ulps(wasmExp(x), Math.exp(x)));
+    }
+    expect(worst).toBeLessThanOrEqual(2);
+    expect(wasmExp(0)).toBe(1);
+    expect(wasmExp(-Infinity)).toBe(0);
+    expect(wasmExp(Infinity)).toBe(Infinity);
+    expect(wasmExp(-800)).toBe(0);
+    expect(Number.isNaN(wasmExp(NaN))).toBe(true);
+  });
+});
+
+describe("JS's per-point stage", () => {
+  /** The integrand straight from its definition, in plain JavaScript. */
+  function direct(v: number[], w: number[], tp: number, ownShare: number, pivot: number | null, sideP: boolean) {
+    const p = v.slice(0, tp).reduce((a, x) => a + Math.exp(x), 0);
+    const q = v.slice(tp).reduce((a, x) => a + Math.exp(x), 0);
+    const r = p / (p + q);
+    const g = Math.LN2 + (r > 0 ? r * Math.log(r) : 0) + (r < 1 ? (1 - r) * Math.log(1 - r) : 0);
+    const weighted = v.reduce((a, x) => a + Math.exp(x), 0);
+    const unweighted = v.reduce((a, x, k) => a + Math.exp(x) / w[k]!, 0);
+    const share = (weighted * ownShare) / unweighted;
+    return { f: pivot === null ? g : pivot + (g - pivot) * share, plain: Math.LN2 + Math.log(sideP ? r : 1 - r) };
+  }
+
+  for (const pivot of [null, 0.3]) {
+    for (const sideP of [true, false]) {
+      it(`gives w·F and the seed's integrand as their definitions do (${sideP ? 'p' : 'q'} side, ${pivot === null ? 'no pivot' : 'pivot'})`, () => {
+        const n = 9;
+        const t = 5;
+        const tp = 2;
+        const mixWeights = [0.3, 0.7, 0.2, 0.5, 0.3];
+        const [L, perTarget, weight, f, plain, firsts] = residentViews([n * t, 4 * t, n, n, n, 2 * n]) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+        perTarget.fill(0);
+        mixWeights.forEach((w, k) => (perTarget[3 * t + k] = 1 / w));
+        for (let i = 0; i < n * t; i++) L[i] = -3 * rng.uniform() - (i % 7 === 0 ? 20 : 0);
+        for (let i = 0; i < n; i++) weight[i] = 0.5 + rng.uniform();
+        const ownShare = 1 / mixWeights[sideP ? 0 : 3]!;
+        jsStage(L, n, t, tp, t, perTarget, ownShare, pivot, pivot ?? 0, sideP, false, weight, f, plain, firsts);
+        for (let i = 0; i < n; i++) {
+          const want = direct(Array.from(L.subarray(i * t, (i + 1) * t)), mixWeights, tp, ownShare, pivot, sideP);
+          expect(f[i]! / weight[i]!).toBeCloseTo(want.f, 13);
+          expect(plain[i]).toBeCloseTo(want.plain, 12);
+        }
+      });
+    }
+  }
 });
