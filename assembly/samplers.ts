@@ -305,7 +305,20 @@ export function crossProducts(h: usize, f: usize, n: i32, t: i32, f0: f64, acc: 
   return sf;
 }
 
-// --- e^x: src/math/exp.ts's algorithm (see there), for the per-point stages below ---------
+// --- e^x for the per-point stages ---------------------------------------------------------
+
+/*
+ * e^x within 2 ulp of the exact value, from a table, for the per-point stages, which take ~10
+ * exps a point (a JS estimate). In JavaScript this beat V8's Math.exp (a call into fdlibm's C
+ * exp, ~6 ns) by about half; here it is plain arithmetic and two table loads, inlined.
+ *
+ * x = (64m + j)·ln2/64 + r with |r| ≤ ln2/128, so e^x = 2^m · 2^(j/64) · e^r, and e^r − 1 is
+ * its Taylor polynomial of degree 5 (the first term left out, r⁶/720 < 4e-17, is below
+ * rounding). ln2/64 is split into a high part with 32 trailing zero bits (so k·hi is exact)
+ * and the rest, ln 2's own rounding error included: without that term, the reduction lost up
+ * to 13 ulp at x = −40. Outside (−708, 709), and for NaN, Math.exp answers (over- and
+ * underflow, subnormals).
+ */
 
 const STEP_BITS = 6;
 const STEPS = 1 << STEP_BITS;
@@ -337,7 +350,7 @@ function exp(x: f64): f64 {
   return s + s * expm1;
 }
 
-/** e^x for tests: the same function the stages use. */
+/** e^x for tests: the function the stages use. */
 export function expOf(x: f64): f64 {
   return exp(x);
 }
@@ -350,14 +363,15 @@ export function expOf(x: f64): f64 {
  * `widened` is 0), the weighted centred controls w·(m_t − E[m_t]) over m_t and w − 1 into
  * column t, and the log-terms log w_t + log N_t = base_t − ½m_t into L (n×t). Per target, at
  * `perTarget`: own (1 where the target is the stratum's component or a copy of it, whose m is
- * ‖z‖²), E[m_t], base_t, 1/w_t; then the d widening factors λ_j.
+ * ‖z‖²), E[m_t], base_t, 1/w_t, then (KL) the target of q matched with each of p's; then
+ * the d widening factors λ_j.
  */
 export function prelude(U: usize, n: i32, d: i32, H: usize, t: i32, perTarget: usize, widened: bool, logScale: f64, weight: usize, L: usize): void {
   const tb = (<usize>t) << 3;
   const own = perTarget;
   const means = own + tb;
   const base = means + tb;
-  const scale = base + 2 * tb;
+  const scale = base + 3 * tb;
   const hb = tb + 8;
   for (let i = 0; i < n; i++) {
     const u = U + ((<usize>(i * d)) << 3);
@@ -499,5 +513,111 @@ export function jsStage(
       store<f64>(firsts + (at << 1) + 8, log1mR * Q);
     } else store<f64>(plain + at, Math.LN2 + (sideP ? logR : log1mR));
     store<f64>(f + at, load<f64>(weight + at) * g);
+  }
+}
+
+/**
+ * KL's integrand for n points from their log-terms L (n×t, see `prelude`) and weights, into f
+ * the weighted w·F and into plain the seed's integrand. With f = log p − log q (each mixture's
+ * terms summed against its own largest, so neither sum underflows where the other dominates,
+ * and one log of the ratio):
+ *
+ * - plain: F = f, the seed's integrand too.
+ * - With the matched term (`useMatched`): h = Σ_k γ_k (v_k − v_π(k)) over p's targets k, γ_k
+ *   their posterior weights under p (from the sum's own exps) and π(k) the target of q matched
+ *   with k (perTarget's fifth row); F = f − matchedShare·h, and h into matchedOut (when not 0).
+ *   Its mean under p is Σ_k w_k E_{N_k}[log w_k N_k − log w_π(k) N_π(k)], in closed form,
+ *   because γ_k p = w_k N_k. Where q's components mirror p's (a drifted copy: each matched
+ *   pair takes the same share of the point under either mixture), f − h is nearly zero
+ *   everywhere, through the overlaps between components too, where the quadratic controls
+ *   cannot follow it.
+ * - With bridges (always with the matched term): F = pivotBase + (f − matchedShare·h − pivot)·a,
+ *   a the stratum's share of the point. The partition of unity is JS's (`jsStage`) over p's
+ *   components and the bridges only, since KL integrates under p: stratum c integrates
+ *   f·p/(w_c Σ N), a bridge's f·p/Σ N (ownShare 1/w_c, or 1). plain gets f²·p/ΣN and firsts
+ *   f·p/ΣN and 0: the seed's moments E_p[f²] and E_p[f] through the same partition.
+ *
+ * `gamma`: scratch for tp numbers. perTarget as in `prelude`.
+ */
+export function klStage(
+  L: usize,
+  n: i32,
+  t: i32,
+  tp: i32,
+  tq: i32,
+  perTarget: usize,
+  useMatched: bool,
+  matchedShare: f64,
+  bridged: bool,
+  ownShare: f64,
+  pivot: f64,
+  pivotBase: f64,
+  weight: usize,
+  f: usize,
+  plain: usize,
+  matchedOut: usize,
+  firsts: usize,
+  gamma: usize,
+): void {
+  const tb = (<usize>t) << 3;
+  const inverseWeight = perTarget + 3 * tb;
+  const matched = perTarget + 4 * tb;
+  for (let i = 0; i < n; i++) {
+    const v = L + (<usize>i) * tb;
+    let maxP = -Infinity;
+    let maxQ = -Infinity;
+    for (let k = 0; k < tq; k++) {
+      const x = load<f64>(v + ((<usize>k) << 3));
+      if (k < tp) maxP = max(maxP, x);
+      else maxQ = max(maxQ, x);
+    }
+    let sp: f64 = 0;
+    let sq: f64 = 0;
+    for (let k = 0; k < tq; k++) {
+      const x = load<f64>(v + ((<usize>k) << 3)) - (k < tp ? maxP : maxQ);
+      const e = x > -38 ? exp(x) : 0;
+      if (k < tp) {
+        store<f64>(gamma + ((<usize>k) << 3), e);
+        sp += e;
+      } else sq += e;
+    }
+    const lr = maxP - maxQ + (sp == sq ? 0 : Math.log(sp / sq));
+    let h: f64 = 0;
+    if (useMatched) {
+      for (let k = 0; k < tp; k++) {
+        const g = load<f64>(gamma + ((<usize>k) << 3));
+        if (g > 0) h += g * (load<f64>(v + ((<usize>k) << 3)) - load<f64>(v + ((<usize>(<i32>load<f64>(matched + ((<usize>k) << 3)))) << 3)));
+      }
+      h /= sp;
+      if (matchedOut) store<f64>(matchedOut + ((<usize>i) << 3), h);
+    }
+    const at = (<usize>i) << 3;
+    let F = lr - matchedShare * h;
+    if (bridged) {
+      // p's terms and the bridges' against their largest: the share and p/ΣN.
+      let top = maxP;
+      for (let k = tq; k < t; k++) top = max(top, load<f64>(v + ((<usize>k) << 3)));
+      let s: f64 = 0;
+      let is: f64 = 0;
+      let sb: f64 = 0;
+      for (let k = 0; k < t; k++) {
+        if (k >= tp && k < tq) continue;
+        const x = load<f64>(v + ((<usize>k) << 3)) - top;
+        if (x > -38) {
+          const e = exp(x);
+          if (k < tp) {
+            s += e;
+            is += e * load<f64>(inverseWeight + ((<usize>k) << 3));
+          } else sb += e;
+        }
+      }
+      const all = is + sb;
+      const pOverN = s / all;
+      F = pivotBase + (F - pivot) * ((s * ownShare) / all);
+      store<f64>(plain + at, lr * lr * pOverN);
+      store<f64>(firsts + (at << 1), lr * pOverN);
+      store<f64>(firsts + (at << 1) + 8, 0);
+    } else store<f64>(plain + at, lr);
+    store<f64>(f + at, load<f64>(weight + at) * F);
   }
 }

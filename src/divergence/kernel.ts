@@ -1,7 +1,6 @@
 import type { Gmm } from '../gmm/model.js';
 import type { Arena } from '../math/arena.js';
-import { exp } from '../math/exp.js';
-import { features, forms, jsStage, prelude } from '../math/wasm.js';
+import { features, forms, jsStage, klStage, prelude } from '../math/wasm.js';
 import type { Scratch } from './scratch.js';
 
 /**
@@ -93,7 +92,8 @@ export class StratumKernel {
   private readonly own: Uint8Array;
   /**
    * What the WebAssembly stages read per target (src/math/wasm.ts, `prelude`): own (as 0/1),
-   * E[m_t], log w_t + log N_t, 1/w_t; then the d widening factors (1 without widening).
+   * E[m_t], log w_t + log N_t, 1/w_t, KL's matched targets (written per call, as `matched`
+   * may change); then the d widening factors.
    */
   private readonly perTarget: Float64Array;
   /**
@@ -114,15 +114,13 @@ export class StratumKernel {
   private readonly ownShare: number;
   /**
    * KL, once set: for each of p's targets k, the target of q it is matched with (see
-   * `logRatioAndMatched`); the kernel then also writes the matched term of every point, and
-   * subtracts `matchedShare` (0 or 1) of it from the integrand.
+   * assembly/samplers.ts, `klStage`); the kernel then also writes the matched term of every
+   * point, and subtracts `matchedShare` (0 or 1) of it from the integrand.
    */
   matched: Int32Array | null = null;
   matchedShare = 0;
-  /** Scratch: log w_t + log N_t at the current point. */
+  /** Scratch for `gradientOuter`: log w_t + log N_t at the current point. */
   private readonly logTerms: Float64Array;
-  /** Scratch: p's posterior component weights at the current point (`logRatioAndMatched`). */
-  private readonly pWeights: Float64Array;
 
   /** The kernel's arrays come from `arena`: it serves until the arena is next reset. */
   constructor(
@@ -177,13 +175,12 @@ export class StratumKernel {
     // A bridge's share factor: JS's strata weigh m's components at ½ w, KL's p's at w.
     this.ownShare = this.bridge ? (integrand === 'kl' ? 1 : 0.5) : tg.inverseWeight[this.ownIndex]!;
     this.own = this.copiesOf(this.ownIndex);
-    this.perTarget = arena.float64(4 * t + d);
+    this.perTarget = arena.float64(5 * t + d);
     this.perTarget.set(this.own, 0);
     this.perTarget.set(controlMeans, t);
     this.perTarget.set(tg.base, 2 * t);
     this.perTarget.set(tg.inverseWeight, 3 * t);
     this.logTerms = arena.float64(t);
-    this.pWeights = arena.float64(tg.tp);
     this.diagonal = tg.diagonal;
     this.nf = 0;
     this.W = new Float64Array(0);
@@ -219,7 +216,7 @@ export class StratumKernel {
     this.scale = scale;
     this.logScale = 0;
     if (scale) for (let j = 0; j < d; j++) this.logScale += Math.log(scale[j]!);
-    if (scale) this.perTarget.set(scale, 4 * t);
+    if (scale) this.perTarget.set(scale, 5 * t);
     const nf = featureCount(d, this.diagonal);
     const diagonal = this.diagonal;
     const { A, B } = this;
@@ -289,9 +286,9 @@ export class StratumKernel {
     scratch.Z.set(U.subarray(0, n * d));
     const all = scratch.H;
     this.squaredNorms(scratch.Z, n, all, t, scratch);
-    // all[i, t] becomes coef_t = ∂r/∂m_t at point i. One exp per target (in one loop, so
-    // TurboFan inlines it): γ_t is its term over its mixture's sum. With logSumExp per side and
-    // an exp per γ it took ~2t + 5 exps a point, and the directions cost ~5% of an estimate.
+    // all[i, t] becomes coef_t = ∂r/∂m_t at point i. One exp per target: γ_t is its term over
+    // its mixture's sum. With logSumExp per side and an exp per γ it took ~2t + 5 exps a
+    // point, and the directions cost ~5% of an estimate.
     const { logTerms } = this;
     for (let i = 0; i < n; i++) {
       const o = i * t;
@@ -302,7 +299,7 @@ export class StratumKernel {
       let sq = 0;
       for (let ti = 0; ti < tq; ti++) {
         const x = logTerms[ti]! - (ti < tp ? maxP : maxQ);
-        const e = x > -38 ? exp(x) : 0;
+        const e = x > -38 ? Math.exp(x) : 0;
         logTerms[ti] = e;
         if (ti < tp) sp += e;
         else sq += e;
@@ -312,7 +309,7 @@ export class StratumKernel {
       if (this.integrand !== 'kl') {
         // d/du of ln 2 − H_b(σ(u)) = r(1 − r)u, u = log p − log q, r(1 − r) = e^−|u|/(1 + e^−|u|)².
         const u = maxP - maxQ + Math.log(sp / sq);
-        const a = exp(-Math.abs(u));
+        const a = Math.exp(-Math.abs(u));
         scale = (a / ((1 + a) * (1 + a))) * u;
       }
       for (let ti = 0; ti < t; ti++) {
@@ -363,12 +360,8 @@ export class StratumKernel {
   evaluate(n: number, scratch: Scratch, withMatched: boolean): void {
     const { Z: U, f, H, plain, weight, firsts, L } = scratch;
     const matchedOut = withMatched ? scratch.matched : undefined;
-    const { d, t, tp, tq, inverseWeight } = this.tg;
-    const { integrand, scale, logScale, logTerms, pWeights, ownShare, matchedShare } = this;
-    // Per call, not per point: a property load and a string compare in the point loop showed.
-    const matched = this.matched;
-    const bridged = this.bridged;
-    const pivot = this.pivot;
+    const { d, t, tp, tq } = this.tg;
+    const { integrand, scale, logScale, ownShare, matchedShare, matched, bridged, pivot } = this;
     // A bridge's stratum integrates (f − pivot)·F alone; the components' carry the pivot.
     const pivotBase = this.bridge ? 0 : pivot;
     // Every m_t of every point first, as one small matrix product straight into H's first t
@@ -385,120 +378,10 @@ export class StratumKernel {
       jsStage(L, n, t, tp, tq, scratch.perTarget, ownShare, pivot, pivotBase ?? 0, integrand === 'js-p', bridged, weight, f, plain, firsts);
       return;
     }
-    for (let i = 0; i < n; i++) {
-      for (let ti = 0; ti < t; ti++) logTerms[ti] = L[i * t + ti]!;
-      let fi: number;
-      if (bridged) {
-        // f less its matched term, shared out over p's components and the bridges (about the
-        // pivot, as JS's); the seed's moments E_p[f²] and E_p[f] through the same partition.
-        logRatioAndMatched(logTerms, tp, tq, matched!, pWeights, klTerms);
-        klShare(logTerms, tp, tq, t, inverseWeight, ownShare, shareTerms);
-        const lr = klTerms[0]!;
-        if (matchedOut) matchedOut[i] = klTerms[1]!;
-        fi = pivotBase! + (lr - matchedShare * klTerms[1]! - pivot!) * shareTerms[0]!;
-        plain[i] = lr * lr * shareTerms[1]!;
-        firsts[2 * i] = lr * shareTerms[1]!;
-        firsts[2 * i + 1] = 0;
-      } else if (matched === null) {
-        logRatio(logTerms, tp, tq, klTerms);
-        fi = klTerms[0]!;
-        plain[i] = fi;
-      } else {
-        logRatioAndMatched(logTerms, tp, tq, matched, pWeights, klTerms);
-        fi = klTerms[0]!;
-        plain[i] = fi;
-        if (matchedOut) matchedOut[i] = klTerms[1]!;
-        fi -= matchedShare * klTerms[1]!;
-      }
-      f[i] = weight[i]! * fi;
-    }
+    // KL's integrand, about its matched term and shared out with bridges: `klStage`.
+    if (matched !== null) for (let k = 0; k < tp; k++) scratch.perTarget[4 * t + k] = matched[k]!;
+    klStage(L, n, t, tp, tq, scratch.perTarget, matched, matchedShare, bridged, ownShare, pivot ?? 0, pivotBase ?? 0, weight, f, plain, matchedOut, firsts, scratch.gamma);
   }
-}
-
-/**
- * For KL with bridges: the stratum's share of the point into out[0], and p/Σ_t N_t into
- * out[1]. The partition of unity is JS's (assembly/samplers.ts, `jsStage`), over p's components and the
- * bridges only, since KL integrates under p: stratum c integrates f·p/(w_c Σ N), a bridge's
- * f·p/Σ N (ownShare 1/w_c, or 1). v holds log(w_t N_t), a bridge's log N_b.
- */
-function klShare(v: Float64Array, tp: number, tq: number, t: number, inverseWeight: Float64Array, ownShare: number, out: Float64Array): void {
-  const top = Math.max(rangeMax(v, 0, tp), rangeMax(v, tq, t));
-  let sp = 0;
-  let ip = 0;
-  for (let k = 0; k < tp; k++) {
-    const x = v[k]! - top;
-    if (x > -38) {
-      const e = exp(x);
-      sp += e;
-      ip += e * inverseWeight[k]!;
-    }
-  }
-  const all = ip + expSum(v, tq, t, top);
-  out[0] = (sp * ownShare) / all;
-  out[1] = sp / all;
-}
-
-/**
- * For KL: log p − log q at a point (as `logRatio`, the same number) into out[0], and the
- * matched term Σ_k γ_k (v_k − v_π(k)) into out[1], over p's targets k, γ_k their posterior
- * weights under p (from logRatio's own exps) and π(k) the target of q matched with k
- * (`matched`). Its mean under p is Σ_k w_k E_{N_k}[log w_k N_k − log w_π(k) N_π(k)], in
- * closed form, because γ_k p = w_k N_k. Where q's components mirror p's (a drifted copy: each
- * matched pair takes the same share of the point under either mixture), log p − log q minus
- * this term is nearly zero everywhere, through the overlaps between components too, where the
- * quadratic controls cannot follow it. v holds log(w_t N_t); `gamma` is scratch (length tp).
- */
-function logRatioAndMatched(
-  v: Float64Array,
-  tp: number,
-  t: number,
-  matched: Int32Array,
-  gamma: Float64Array,
-  out: Float64Array,
-): void {
-  const maxP = rangeMax(v, 0, tp);
-  const maxQ = rangeMax(v, tp, t);
-  let sp = 0;
-  for (let k = 0; k < tp; k++) {
-    const x = v[k]! - maxP;
-    const e = x > -38 ? exp(x) : 0;
-    gamma[k] = e;
-    sp += e;
-  }
-  const sq = shiftedSum(v, tp, t, maxQ);
-  out[0] = shiftedLogRatio(maxP, maxQ, sp, sq);
-  let h = 0;
-  for (let k = 0; k < tp; k++) if (gamma[k]! > 0) h += gamma[k]! * (v[k]! - v[matched[k]!]!);
-  out[1] = h / sp;
-}
-
-/** Scratch for `logRatioAndMatched`: log p − log q, then the matched term. */
-const klTerms = new Float64Array(2);
-
-/** Scratch for `klShare`: the share, then p/Σ_t N_t. */
-const shareTerms = new Float64Array(2);
-
-/**
- * log p − log q = log Σ_{t<tp} exp(v_t) − log Σ_{t≥tp} exp(v_t) into out[0], with one log of
- * the ratio of the max-shifted sums instead of one log per sum: the integrand only needs the
- * difference. Both sums in one loop (a single term is exp(0) = 1), so one call site of exp,
- * and the result through `out`: as a call TurboFan's inlining budget left out of line, a
- * returned double (or two, from expSum) was boxed at every point, 7.7% of a KL estimate in GC.
- */
-function logRatio(v: Float64Array, tp: number, t: number, out: Float64Array): void {
-  const maxP = rangeMax(v, 0, tp);
-  const maxQ = rangeMax(v, tp, t);
-  let sp = 0;
-  let sq = 0;
-  for (let k = 0; k < t; k++) {
-    const x = v[k]! - (k < tp ? maxP : maxQ);
-    if (x > -38) {
-      const e = exp(x);
-      if (k < tp) sp += e;
-      else sq += e;
-    }
-  }
-  out[0] = shiftedLogRatio(maxP, maxQ, sp, sq);
 }
 
 /** The largest of v[from, to); −Infinity for an empty range. */
@@ -508,32 +391,7 @@ function rangeMax(v: Float64Array, from: number, to: number): number {
   return max;
 }
 
-/**
- * log p − log q from each mixture's largest term and its max-shifted sum: one log of the
- * ratio. logRatio and logRatioAndMatched both end here, so the two give the same number for
- * the same point; JS's `jsStage` (assembly/samplers.ts) computes it the same way.
- */
-function shiftedLogRatio(maxP: number, maxQ: number, sp: number, sq: number): number {
-  return maxP - maxQ + (sp === sq ? 0 : Math.log(sp / sq));
-}
-
-/** Σ_{t∈[from,to)} exp(v_t − max), skipping terms that cannot change it; 1 for a single term. */
-function shiftedSum(v: Float64Array, from: number, to: number, max: number): number {
-  return to - from === 1 ? 1 : expSum(v, from, to, max);
-}
-
-/** Σ_{t∈[from,to)} exp(v_t − shift), skipping the terms below e^-38 of the shift. */
-function expSum(v: Float64Array, from: number, to: number, shift: number): number {
-  let s = 0;
-  for (let t = from; t < to; t++) {
-    const x = v[t]! - shift;
-    // Terms below e^-38 of the largest cannot change the sum in doubles.
-    if (x > -38) s += exp(x);
-  }
-  return s;
-}
-
 /** log(1 + e^t) without overflow or loss for large |t|. */
 export function softplus(t: number): number {
-  return t > 0 ? t + Math.log1p(exp(-t)) : Math.log1p(exp(t));
+  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
 }

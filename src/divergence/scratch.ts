@@ -29,8 +29,10 @@ export interface Scratch {
   constants: Float64Array;
   /** The chunk's log-terms log w_t + log N_t (CHUNK × targets). */
   L: Float64Array;
-  /** A kernel's per-target numbers and widening, copied here for the call (4·targets + d). */
+  /** A kernel's per-target numbers and widening, copied here for the call (5·targets + d). */
   perTarget: Float64Array;
+  /** KL's posterior weights of p's components at a point (targets). */
+  gamma: Float64Array;
   /** One call's control-variate fit sums (see `crossProducts` in src/math/wasm.ts): 2·controls + controls². */
   sums: Float64Array;
 }
@@ -43,7 +45,7 @@ export function scratchFor(d: number, controls: number, features: number): Scrat
   if (shared && d <= size.d && controls <= size.controls && features <= size.features) return shared;
   size = { d: Math.max(d, size.d), controls: Math.max(controls, size.controls), features: Math.max(features, size.features) };
   const { d: D, controls: C, features: F } = size;
-  const [Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget] = residentViews([
+  const [Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget, gamma] = residentViews([
     CHUNK * D,
     CHUNK,
     CHUNK * C,
@@ -56,8 +58,9 @@ export function scratchFor(d: number, controls: number, features: number): Scrat
     Math.max(C, F),
     C * (C + 2),
     CHUNK * C,
-    4 * C + D,
-  ]) as Float64Array[] as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  shared = { Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget };
+    5 * C + D,
+    C,
+  ]) as Float64Array[] as Float64Array[] & { length: 14 } as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  shared = { Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget, gamma };
   return shared;
 }

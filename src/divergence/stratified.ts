@@ -606,7 +606,7 @@ function rotate(s: Stratum, d: number, turn: boolean, scratch: Scratch): void {
 
 /**
  * KL: pairs each component of p with one of q — by smallest Gaussian KL, greedily, each of
- * q's used once while any is free — for the matched term (kernel.ts, `logRatioAndMatched`).
+ * q's used once while any is free — for the matched term (assembly/samplers.ts, `klStage`).
  */
 function matchComponents(strata: Stratum[], tg: Targets): void {
   const { tp, tq } = tg;

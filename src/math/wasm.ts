@@ -55,6 +55,26 @@ interface Exports {
     plain: number,
     firsts: number,
   ): void;
+  klStage(
+    L: number,
+    n: number,
+    t: number,
+    tp: number,
+    tq: number,
+    perTarget: number,
+    useMatched: number,
+    matchedShare: number,
+    bridged: number,
+    ownShare: number,
+    pivot: number,
+    pivotBase: number,
+    weight: number,
+    f: number,
+    plain: number,
+    matchedOut: number,
+    firsts: number,
+    gamma: number,
+  ): void;
   expOf(x: number): number;
 }
 
@@ -136,8 +156,8 @@ export function crossProducts(H: Float64Array, f: Float64Array, from: number, n:
 /**
  * For n points (rows of U) whose m_t fill H's first t columns (row stride t + 1): importance
  * weights into weight, weighted centred controls into H (w − 1 in column t), log-terms into L
- * (n×t); perTarget: own, E[m_t], log w_t + log N_t, 1/w_t (t each), then the d widening
- * factors. See assembly/samplers.ts, `prelude`. Every array resident.
+ * (n×t); perTarget: own, E[m_t], log w_t + log N_t, 1/w_t, KL's matched targets (t each),
+ * then the d widening factors. See assembly/samplers.ts, `prelude`. Every array resident.
  */
 export function prelude(
   U: Float64Array,
@@ -192,7 +212,55 @@ export function jsStage(
   );
 }
 
-/** The module's e^x (src/math/exp.ts's algorithm), for tests. */
+/**
+ * KL's integrand for n points from their log-terms (see assembly/samplers.ts, `klStage`):
+ * about its matched term when `matched` is set (perTarget's fifth row must then hold it), and
+ * shared out with bridges; matchedOut: where to write each point's matched term, if anywhere;
+ * gamma: scratch for tp numbers. Every array resident.
+ */
+export function klStage(
+  L: Float64Array,
+  n: number,
+  t: number,
+  tp: number,
+  tq: number,
+  perTarget: Float64Array,
+  matched: Int32Array | null,
+  matchedShare: number,
+  bridged: boolean,
+  ownShare: number,
+  pivot: number,
+  pivotBase: number,
+  weight: Float64Array,
+  f: Float64Array,
+  plain: Float64Array,
+  matchedOut: Float64Array | undefined,
+  firsts: Float64Array,
+  gamma: Float64Array,
+): void {
+  exports.klStage(
+    address(L, 0),
+    n,
+    t,
+    tp,
+    tq,
+    address(perTarget, 0),
+    matched === null ? 0 : 1,
+    matchedShare,
+    bridged ? 1 : 0,
+    ownShare,
+    pivot,
+    pivotBase,
+    address(weight, 0),
+    address(f, 0),
+    address(plain, 0),
+    matchedOut ? address(matchedOut, 0) : 0,
+    address(firsts, 0),
+    address(gamma, 0),
+  );
+}
+
+/** The module's e^x, for tests. */
 export function wasmExp(x: number): number {
   return exports.expOf(x);
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { exp } from '../../src/math/exp.js';
 import { integrate, type BatchIntegrand } from '../../src/math/gauss-kronrod.js';
 import { normalQuantile } from '../../src/math/normal-quantile.js';
 import { createRng } from '../../src/math/rng.js';
@@ -28,30 +27,6 @@ describe('normalQuantile (AS 241)', () => {
       expect(z).toBeGreaterThan(prev);
       prev = z;
     }
-  });
-});
-
-describe('exp (the samplers\' table-driven e^x)', () => {
-  /** |a − b| in units in the last place of b. */
-  const ulps = (a: number, b: number): number => Math.abs(a - b) / 2 ** (Math.floor(Math.log2(Math.abs(b))) - 52);
-
-  it('is within 2 ulp of Math.exp from −708 to 709, where every result is a normal double', () => {
-    const rng = createRng(7);
-    let worst = 0;
-    for (let i = 0; i < 200000; i++) {
-      // Mostly where the samplers call it (−38…0), and across the whole range.
-      const x = i % 2 === 0 ? -38 * rng.uniform() : -708 + 1417 * rng.uniform();
-      worst = Math.max(worst, ulps(exp(x), Math.exp(x)));
-    }
-    expect(worst).toBeLessThanOrEqual(2);
-    for (const x of [-707.9, -1e-300, 1e-300, 0.5 * Math.LN2, 708.9]) expect(ulps(exp(x), Math.exp(x))).toBeLessThanOrEqual(2);
-  });
-
-  it('is exactly 1 at 0, and defers to Math.exp outside its range', () => {
-    expect(exp(0)).toBe(1);
-    expect(exp(-0)).toBe(1);
-    for (const x of [-Infinity, -800, -745.2, -708.5, 709.5, 710, Infinity]) expect(exp(x)).toBe(Math.exp(x));
-    expect(Number.isNaN(exp(NaN))).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/math/rng.js';
 import { normalQuantile, normalQuantiles } from '../../src/math/normal-quantile.js';
-import { features, forms, isResident, jsStage, residentViews, wasmExp } from '../../src/math/wasm.js';
+import { features, forms, isResident, jsStage, klStage, residentViews, wasmExp } from '../../src/math/wasm.js';
 
 /** The samplers' WebAssembly half (assembly/samplers.ts) against plain JavaScript. */
 
@@ -157,5 +157,44 @@ describe("JS's per-point stage", () => {
         }
       });
     }
+  }
+});
+
+describe("KL's per-point stage", () => {
+  for (const withMatched of [false, true]) {
+    it(`gives w·(log p − log q${withMatched ? ' − the matched term' : ''}) as the definitions do`, () => {
+      const n = 9;
+      const t = 5;
+      const tp = 2;
+      const pairing = [3, 4];
+      const [L, perTarget, weight, f, plain, matchedOut, firsts, gamma] = residentViews([n * t, 5 * t, n, n, n, n, 2 * n, t]) as [
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
+        Float64Array,
+      ];
+      perTarget.fill(0);
+      pairing.forEach((j, k) => (perTarget[4 * t + k] = j));
+      for (let i = 0; i < n * t; i++) L[i] = -3 * rng.uniform() - (i % 7 === 0 ? 20 : 0);
+      for (let i = 0; i < n; i++) weight[i] = 0.5 + rng.uniform();
+      matchedOut.fill(NaN);
+      klStage(L, n, t, tp, t, perTarget, withMatched ? Int32Array.from(pairing) : null, 1, false, 1, 0, 0, weight, f, plain, withMatched ? matchedOut : undefined, firsts, gamma);
+      for (let i = 0; i < n; i++) {
+        const v = Array.from(L.subarray(i * t, (i + 1) * t));
+        const p = v.slice(0, tp).reduce((a, x) => a + Math.exp(x), 0);
+        const q = v.slice(tp).reduce((a, x) => a + Math.exp(x), 0);
+        const lr = Math.log(p) - Math.log(q);
+        // Σ_k γ_k (v_k − v_π(k)), γ_k = w_k N_k / p.
+        const h = pairing.reduce((a, j, k) => a + (Math.exp(v[k]!) / p) * (v[k]! - v[j]!), 0);
+        expect(plain[i]).toBeCloseTo(lr, 13);
+        expect(f[i]! / weight[i]!).toBeCloseTo(withMatched ? lr - h : lr, 13);
+        if (withMatched) expect(matchedOut[i]).toBeCloseTo(h, 13);
+        else expect(matchedOut[i]).toBeNaN();
+      }
+    });
   }
 });
