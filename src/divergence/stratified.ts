@@ -17,9 +17,9 @@ import { DivergenceError, type DivergenceResult } from './types.js';
  * - Strata: KL(p‖q) = Σ_c w_c E_{N_c}[log p − log q], one stratum per component of p. JS is
  *   E_m[ln 2 + r log r + (1 − r) log(1 − r)], r = p/(p + q), one stratum per component of
  *   m = ½(p + q); that integrand is bounded, unlike the seed's log p − log m under p. After
- *   the pilot, each JS stratum takes only its share of every point (kernel.ts,
- *   logRatioAndShare), so that an overlap rare under one component is left to the component
- *   it is common under.
+ *   the pilot, each JS stratum takes only its share of every point (assembly/samplers.ts,
+ *   jsStage), so that an overlap rare under one component is left to the component it is
+ *   common under.
  * - KL's matched term: each component of p is paired with one of q, and the strata integrate
  *   log p − log q less Σ_k γ_k (log w_k N_k − log w_π(k) N_π(k)) (γ: p's posterior weights),
  *   whose mean under p is known in closed form and is added back. Where q's components
