@@ -85,21 +85,17 @@ export class StratumKernel {
   /** Controls per point: m_t − E[m_t] for every target, then the importance weight − 1. */
   readonly controls: number;
   /**
-   * Targets that are the stratum's own component, or an exact copy of it (a component shared
-   * by p and q): their m is ‖z‖², no dot product needed. Copies must get the very same
-   * number, so that identical mixtures still give exactly 0.
-   */
-  private readonly own: Uint8Array;
-  /**
-   * What the WebAssembly stages read per target (src/math/wasm.ts, `prelude`): own (as 0/1),
-   * E[m_t], log w_t + log N_t, 1/w_t, KL's matched targets (written per call, as `matched`
-   * may change); then the d widening factors.
+   * What the WebAssembly stages read per target (src/math/wasm.ts, `prelude`): own (1 for the
+   * stratum's own component or an exact copy of it, a component shared by p and q: their m is
+   * ‖z‖², and copies must get the very same number, so that identical mixtures still give
+   * exactly 0), E[m_t], log w_t + log N_t, 1/w_t, KL's matched targets (written per call, as
+   * `matched` may change); then the d widening factors.
    */
   private readonly perTarget: Float64Array;
   /**
    * JS, once set: the stratum integrates pivot + (f − pivot)·F_c, F_c its share of the point
-   * (assembly/samplers.ts, `jsStage`). The shares of every stratum average to 1 over m, so the strata
-   * still add up to JS for any constant pivot; the sampler sets the pilot's estimate.
+   * (assembly/samplers.ts, `jsStage`). The shares of every stratum average to 1 over m, so the
+   * strata still add up to JS for any constant pivot; the sampler sets the pilot's estimate.
    */
   pivot: number | null = null;
   /** The stratum's own target. */
@@ -174,9 +170,8 @@ export class StratumKernel {
     this.bridged = t > tg.tq;
     // A bridge's share factor: JS's strata weigh m's components at ½ w, KL's p's at w.
     this.ownShare = this.bridge ? (integrand === 'kl' ? 1 : 0.5) : tg.inverseWeight[this.ownIndex]!;
-    this.own = this.copiesOf(this.ownIndex);
     this.perTarget = arena.float64(5 * t + d);
-    this.perTarget.set(this.own, 0);
+    this.perTarget.set(this.copiesOf(this.ownIndex), 0);
     this.perTarget.set(controlMeans, t);
     this.perTarget.set(tg.base, 2 * t);
     this.perTarget.set(tg.inverseWeight, 3 * t);
@@ -347,11 +342,11 @@ export class StratumKernel {
   /**
    * For the first n standard-normal rows u of the scratch's Z (n×d), z = Q·diag(λ)·u is a draw
    * of the widened stratum and w = φ(z)/φ_λ(z) its importance weight (1 without widening).
-   * Writes into the scratch f (n) the
-   * weighted integrand w·f(z), H (n × controls) the weighted controls w·(m_t − E[m_t]) and
-   * w − 1 (all mean zero under the sampling density), and `plain` the seed's integrand with
-   * `weight` its weight, for the seed comparison; with bridges, `firsts` two more numbers a point
-   * (see below); `withMatched`: KL's matched term of each point into `matched`.
+   * Writes into the scratch f (n) the weighted integrand w·f(z), H (n × controls) the weighted
+   * controls w·(m_t − E[m_t]) and w − 1 (all mean zero under the sampling density), and
+   * `plain` the seed's integrand with `weight` its weight, for the seed comparison; with
+   * bridges, `firsts` two more numbers a point (see below); `withMatched`: KL's matched term of
+   * each point into `matched`.
    *
    * KL: f = log p − log q. JS, under either half of m = ½(p + q): with r = p/(p + q),
    * f = ln 2 + r log r + (1 − r) log(1 − r), bounded in [0, ln 2] — smoother than the seed's
