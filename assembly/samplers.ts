@@ -120,8 +120,8 @@ function dot(x: usize, y: usize, n: i32, even: i32, start: f64): f64 {
  * relative. Quasi-Monte Carlo maps uniform points to normals through this, so it must be exact
  * to well below the accuracy we report, and monotone over (0, 1). Pairs that both fall in the
  * central region (85% of uniform numbers) go two lanes at a time; a central number beside a
- * tail one takes one lane of the same operations, so a quantile does not depend on its
- * neighbour.
+ * tail one, or alone at the end, takes its lane of the same operations, so a quantile does not
+ * depend on its neighbour.
  */
 export function quantiles(x: usize, n: i32): void {
   let i = 0;
@@ -131,16 +131,20 @@ export function quantiles(x: usize, n: i32): void {
     const at = x + ((<usize>i) << 3);
     const p = v128.load(at);
     const q = f64x2.sub(p, half);
-    if (v128.all_true<i64>(f64x2.le(f64x2.abs(q), edge))) {
-      v128.store(at, central(q));
+    const inside = f64x2.le(f64x2.abs(q), edge);
+    const c = central(q);
+    if (v128.all_true<i64>(inside)) {
+      v128.store(at, c);
     } else {
-      store<f64>(at, quantile(load<f64>(at)));
-      store<f64>(at + 8, quantile(load<f64>(at + 8)));
+      // A lane outside the central region takes the tails' formula instead.
+      store<f64>(at, i64x2.extract_lane(inside, 0) ? f64x2.extract_lane(c, 0) : tail(f64x2.extract_lane(p, 0)));
+      store<f64>(at + 8, i64x2.extract_lane(inside, 1) ? f64x2.extract_lane(c, 1) : tail(f64x2.extract_lane(p, 1)));
     }
   }
   if (i < n) {
     const at = x + ((<usize>i) << 3);
-    store<f64>(at, quantile(load<f64>(at)));
+    const p = load<f64>(at);
+    store<f64>(at, Math.abs(p - 0.5) <= 0.425 ? f64x2.extract_lane(central(f64x2.splat(p - 0.5)), 0) : tail(p));
   }
 }
 
@@ -172,10 +176,9 @@ function central(q: v128): v128 {
   return f64x2.div(f64x2.mul(q, a), b);
 }
 
-function quantile(p: f64): f64 {
+/** Φ⁻¹(p) outside the central region: the two tail regions, in r = √(−log min(p, 1 − p)). */
+function tail(p: f64): f64 {
   const q = p - 0.5;
-  // One lane of the two-lane central region: the same operations, so the same number.
-  if (Math.abs(q) <= 0.425) return f64x2.extract_lane(central(f64x2.splat(q)), 0);
   if (isNaN(p)) return NaN;
   let r = q < 0 ? p : 1 - p;
   if (r <= 0) return q < 0 ? -Infinity : Infinity;
