@@ -1,4 +1,4 @@
-import { residentViews } from '../math/wasm.js';
+import { isResident, residentViews } from '../math/wasm.js';
 
 /** Points per kernel call: bounds scratch memory, long enough to amortise loop set-up. */
 export const CHUNK = 256;
@@ -42,7 +42,8 @@ let size = { d: 0, controls: 0, features: 0 };
 
 /** The scratch for points of dimension d with `controls` controls (targets + 1) and up to `features` features each. */
 export function scratchFor(d: number, controls: number, features: number): Scratch {
-  if (shared && d <= size.d && controls <= size.controls && features <= size.features) return shared;
+  // Views taken before another call to residentViews grew the memory are detached: lay out again.
+  if (shared && isResident(shared.Z) && d <= size.d && controls <= size.controls && features <= size.features) return shared;
   size = { d: Math.max(d, size.d), controls: Math.max(controls, size.controls), features: Math.max(features, size.features) };
   const { d: D, controls: C, features: F } = size;
   const [Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget, gamma] = residentViews([

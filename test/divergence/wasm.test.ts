@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { js } from '../../src/divergence/index.js';
+import { gmmFromJson } from '../../src/gmm/json.js';
 import { createRng } from '../../src/math/rng.js';
 import { normalQuantile, normalQuantiles } from '../../src/math/normal-quantile.js';
 import { features, forms, isResident, jsStage, klStage, residentViews, wasmExp } from '../../src/math/wasm.js';
@@ -94,6 +96,14 @@ describe('normal quantiles in the module', () => {
       normalQuantiles(pair, 0, 2);
       expect(twoLanes).toBe(pair[0]);
     }
+  });
+
+  it('leave the samplers working after the memory grows under their scratch', () => {
+    const p = gmmFromJson({ weights: [0.5, 0.5], means: [[0, 0], [3, 1]], covariances: [[[1, 0.2], [0.2, 1]], [[0.5, 0], [0, 2]]], covariance_type: 'full' });
+    const q = gmmFromJson({ weights: [1], means: [[1, 0]], covariances: [[[2, 0], [0, 1]]], covariance_type: 'full' });
+    const before = js(p, q, { seed: 3 });
+    residentViews([6_000_000]);
+    expect(js(p, q, { seed: 3 })).toEqual(before);
   });
 
   it('keep working after the memory grows (views taken again)', () => {
