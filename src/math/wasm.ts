@@ -76,6 +76,7 @@ interface Exports {
     gamma: number,
   ): void;
   expOf(x: number): number;
+  dataEnd(): number;
 }
 
 const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SAMPLERS_WASM, 'base64')), {}).exports as unknown as Exports;
@@ -88,6 +89,7 @@ const RESIDENT_AT = STAGING_AT + 8 * STAGING;
 
 /** The memory's current buffer: reading `memory.buffer` is a call into the engine each time. */
 let buffer = memory.buffer;
+if (exports.dataEnd() > STAGING_AT) throw new Error(`wasm: the module's data (${exports.dataEnd()} bytes) reaches into the staging area at ${STAGING_AT}`);
 let staging = new Float64Array(buffer, STAGING_AT, STAGING);
 
 /** Consecutive views of the given lengths (doubles) in the module's memory; every earlier view may be detached. */
