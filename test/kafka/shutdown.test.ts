@@ -135,8 +135,11 @@ describe('kafka source: graceful stop', () => {
     mute = { stream: 'x', untilMs: Date.now() + 3_600_000, changedAtMs: Date.now() };
     decided();
     await source.stop();
+    // The first checkpoint is the first batch's, or one the source's idle loop wrote as the
+    // session began, before any commit (then the hour-long interval holds the batch's back).
+    expect(events[0]).toMatch(/^checkpoint (100)?$/);
     // The decision's checkpoint carried everything; the stop's own found nothing new to write.
-    expect(events).toEqual(['checkpoint 100', 'checkpoint 150 with the mute', 'leave']);
+    expect(events.slice(1)).toEqual(['checkpoint 150 with the mute', 'leave']);
     expect(await checkpointed(brokers, groupId, topic, [0])).toEqual([150]);
   }, 60_000);
 });
