@@ -5,10 +5,9 @@ export const CHUNK = 256;
 
 /**
  * The per-chunk buffers of the samplers, in the WebAssembly module's memory (src/math/wasm.ts),
- * where the kernel's features and quadratic forms read and write them in place. Kept from one
- * estimate to the next (estimates run one at a time) and laid out afresh only when an estimate
- * needs more: the views are valid until the next `scratchFor` that grows them. Every entry is
- * written before it is read.
+ * where the kernel's stages read and write them in place. Kept from one estimate to the next
+ * (estimates run one at a time) and laid out afresh when an estimate needs more or the memory
+ * grew under them. Every entry is written before it is read.
  */
 export interface Scratch {
   /** The chunk's points (CHUNK × d). */
@@ -61,7 +60,7 @@ export function scratchFor(d: number, controls: number, features: number): Scrat
     CHUNK * C,
     5 * C + D,
     C,
-  ]) as Float64Array[] as Float64Array[] & { length: 14 } as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  ]) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   shared = { Z, f, H, plain, weight, matched, firsts, phi, rows, constants, sums, L, perTarget, gamma };
   return shared;
 }
