@@ -1,3 +1,4 @@
+import { BatchScanner, MAX_MESSAGES } from './json-batch.js';
 import { FieldScanner, FOUND, numberFromString, SCAN_REASONS } from './json-fields.js';
 import type { SourceRecord } from './record.js';
 
@@ -45,9 +46,21 @@ interface Compiled {
 interface Route {
   targets: Compiled[];
   scanner: FieldScanner;
+  /** The same fields read a chunk at a time, when every path is a top-level key; slots alike. */
+  batch: BatchScanner | undefined;
+  /**
+   * Runs to pass before the batch scanner is tried again: it gave up on most of the last run's
+   * messages (numeric strings at a field, say), each of which was then scanned twice. Doubles
+   * at each such run, up to 63, as json-shape.ts rests its learning.
+   */
+  rest: number;
+  misses: number;
   /** Per target, per field: its slot in the scanner. */
   slots: Int32Array[];
 }
+
+/** Shorter runs of one topic's Buffer messages are scanned one by one: the batch call's set-up would not pay. */
+export const MIN_RUN = 8;
 
 export interface DecoderOptions {
   /** Read Buffer messages with the JSON scanner where it is sure (default true); false always JSON.parses. */
@@ -71,8 +84,10 @@ export class Decoder {
   /** The route of the last record's topic: records come in runs of one topic. */
   private lastTopic: string | undefined;
   private lastRoute: Route;
-  /** Messages decoded by the scanner alone, without JSON.parse. */
+  /** Messages decoded by a scanner alone, without JSON.parse. */
   scanned = 0;
+  /** Of those, the ones the batch scanner read. */
+  batched = 0;
 
   constructor(
     targets: readonly DecodeTarget[],
@@ -99,19 +114,69 @@ export class Decoder {
     }
   }
 
+  private routeOf(topic: string): Route {
+    if (topic !== this.lastTopic) {
+      this.lastRoute = this.byTopic.get(topic) ?? this.anyTopic;
+      this.lastTopic = topic;
+    }
+    return this.lastRoute;
+  }
+
+  /**
+   * Decodes a batch of records, in order: the same vectors and rejects, in the same order, as
+   * `decode` of each. Runs of one topic's Buffer messages whose fields are all top-level keys go
+   * through the batch scanner (json-batch.ts) a chunk at a time.
+   */
+  decodeAll(batch: readonly SourceRecord[]): void {
+    const n = batch.length;
+    let i = 0;
+    while (i < n) {
+      const first = batch[i]!;
+      const r = this.routeOf(first.topic);
+      const scanner = r.batch;
+      let end = i;
+      if (this.fastPath && scanner !== undefined) {
+        const last = Math.min(n, i + MAX_MESSAGES);
+        while (end < last && typeof batch[end]!.value !== 'string' && batch[end]!.topic === first.topic) end++;
+      }
+      const resting = end - i >= MIN_RUN && r.rest > 0;
+      if (resting) r.rest--;
+      if (end - i < MIN_RUN || resting) {
+        // A short run (or none, or a resting scanner): one by one, up to the next record the run did not take.
+        for (const stop = Math.max(end, i + 1); i < stop; i++) this.decodeIn(r, batch[i]!);
+        continue;
+      }
+      scanner!.scan(batch, i, end);
+      const { status, codes, values, fields } = scanner!;
+      const read = this.batched;
+      const from = i;
+      for (let j = 0; i < end; i++, j++) {
+        const record = batch[i]!;
+        if (status[j] === 1) {
+          this.scanned++;
+          this.batched++;
+          this.emit(r, record, codes, values, j * fields);
+        } else this.decodeIn(r, record);
+      }
+      if (2 * (this.batched - read) < end - from) {
+        r.misses = Math.min(r.misses + 1, 6);
+        r.rest = (1 << r.misses) - 1;
+      } else r.misses = 0;
+    }
+  }
+
   /** Decodes one record; returns how many vectors it produced. */
   decode(record: SourceRecord): number {
-    let r = this.lastRoute;
-    if (record.topic !== this.lastTopic) {
-      r = this.lastRoute = this.byTopic.get(record.topic) ?? this.anyTopic;
-      this.lastTopic = record.topic;
-    }
+    return this.decodeIn(this.routeOf(record.topic), record);
+  }
+
+  private decodeIn(r: Route, record: SourceRecord): number {
     const targets = r.targets;
     if (targets.length === 0) return 0;
     const v = record.value;
     if (this.fastPath && typeof v !== 'string' && r.scanner.scan(v)) {
       this.scanned++;
-      return this.emit(r, record);
+      return this.emit(r, record, r.scanner.codes, r.scanner.values, 0);
     }
     let obj: unknown;
     try {
@@ -136,9 +201,8 @@ export class Decoder {
     return produced;
   }
 
-  /** The vectors and rejects of a scanned record, as `fill` would have made them. */
-  private emit(r: Route, record: SourceRecord): number {
-    const { codes, values } = r.scanner;
+  /** The vectors and rejects of a scanned record (its outcomes from `at` in codes and values), as `fill` would have made them. */
+  private emit(r: Route, record: SourceRecord, codes: Uint8Array, values: Float64Array, at: number): number {
     let produced = 0;
     for (let t = 0; t < r.targets.length; t++) {
       const target = r.targets[t]!;
@@ -146,7 +210,7 @@ export class Decoder {
       const { out, min, max } = target;
       let reason: RejectReason | undefined;
       for (let f = 0; f < slots.length; f++) {
-        const slot = slots[f]!;
+        const slot = at + slots[f]!;
         const code = codes[slot]!;
         if (code !== FOUND) {
           reason = SCAN_REASONS[code];
@@ -184,7 +248,7 @@ function route(targets: Compiled[]): Route {
       return slot;
     }),
   );
-  return { targets, scanner: new FieldScanner(list), slots };
+  return { targets, scanner: new FieldScanner(list), batch: BatchScanner.accepts(list) ? new BatchScanner(list.map((p) => p[0]!)) : undefined, rest: 0, misses: 0, slots };
 }
 
 function fill(target: Compiled, obj: object): RejectReason | undefined {

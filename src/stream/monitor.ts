@@ -190,7 +190,7 @@ export class Monitor implements MonitorView, MonitorControl {
     this.batchReplay = options.replay === true;
     this.batchOnReject = options.onReject;
     try {
-      for (let i = 0; i < batch.length; i++) this.decoder.decode(batch[i]!);
+      this.decoder.decodeAll(batch);
     } finally {
       this.batchOnReject = undefined;
       this.originRecord = undefined;

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Decoder, type DecodeTarget } from '../../src/stream/decode.js';
+import { Decoder, MIN_RUN, type DecodeTarget } from '../../src/stream/decode.js';
 import type { SourceRecord } from '../../src/stream/record.js';
 
 /**
- * The decoder's fast path (the JSON scanner) against its JSON.parse path: for every input,
- * the same vectors (bit for bit, -0 included) and the same rejects, in the same order.
+ * The decoder's fast paths (the JSON scanner, and the batch scanner in WebAssembly for top-level
+ * fields) against its JSON.parse path: for every input, the same vectors (bit for bit, -0
+ * included) and the same rejects, in the same order.
  */
 
 type Event = string;
@@ -13,7 +14,7 @@ type Event = string;
 /** -0 and NaN apart, every double exactly. */
 const num = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
 
-function recorder(targets: DecodeTarget[], fastPath: boolean): { decoder: Decoder; decode(r: SourceRecord): Event[] } {
+function recorder(targets: DecodeTarget[], fastPath: boolean): { decoder: Decoder; decode(r: SourceRecord): Event[]; decodeAll(rs: SourceRecord[]): Event[] } {
   let events: Event[] = [];
   const decoder = new Decoder(
     targets,
@@ -31,6 +32,11 @@ function recorder(targets: DecodeTarget[], fastPath: boolean): { decoder: Decode
       events.push(`produced ${produced}`);
       return events;
     },
+    decodeAll(rs) {
+      events = [];
+      decoder.decodeAll(rs);
+      return events;
+    },
   };
 }
 
@@ -46,18 +52,44 @@ const TARGETS: DecodeTarget[] = [
   { topic: 't', fields: ['0.1'], bounds: [{ min: 0, max: 10 }] },
 ];
 
+/** Top-level fields only (ASCII): the batch scanner reads these. */
+const FLAT: DecodeTarget[] = [
+  { topic: 't', fields: ['a'] },
+  { topic: 't', fields: ['a', 'b'], bounds: [{ min: -1, max: 1 }, { min: -Infinity, max: Infinity }] },
+  { topic: undefined, fields: ['x', 'A'] },
+  { topic: 't', fields: ['__proto__', 'constructor'] },
+  { topic: 't', fields: ['0', 'length'], bounds: [{ min: 0, max: 10 }, { min: -Infinity, max: Infinity }] },
+  { topic: 't', fields: ['', '01', 'n'] },
+];
+
 function pair(targets: DecodeTarget[] = TARGETS) {
   const fast = recorder(targets, true);
+  const batch = recorder(targets, true);
   const slow = recorder(targets, false);
+  /** Decodes a batch through decodeAll and each record through JSON.parse, expects the same; the batch scanner's count. */
+  const checkAll = (values: (Buffer | string)[], topics: string[] = ['t']): number => {
+    const records = values.map((value, i) => ({ topic: topics[i % topics.length]!, value }));
+    const before = batch.decoder.batched;
+    const a = batch.decodeAll(records);
+    const b = records.flatMap((r) => slow.decode(r).filter((e) => !e.startsWith('produced')));
+    expect(a).toEqual(b);
+    return batch.decoder.batched - before;
+  };
   return {
     fast,
-    /** Decodes both ways, expects the same; true when the fast path decided alone. */
+    batch,
+    checkAll,
+    /**
+     * Decodes both ways, expects the same; true when the fast path decided alone. The same value
+     * MIN_RUN times in one batch goes through the batch scanner where the fields allow.
+     */
     check(value: Buffer, topic = 't'): boolean {
       const before = fast.decoder.scanned;
       const a = fast.decode({ topic, value });
       const b = slow.decode({ topic, value });
       expect(a).toEqual(b);
       expect(slow.decoder.scanned).toBe(0);
+      checkAll(Array.from({ length: MIN_RUN }, () => value), [topic]);
       return fast.decoder.scanned > before;
     },
   };
@@ -334,5 +366,169 @@ describe('Decoder fast path (the JSON scanner) against JSON.parse', () => {
       }),
       { numRuns: 5000, seed: 17 },
     );
+  });
+});
+
+describe('Decoder batch path (the WebAssembly scanner) against JSON.parse', () => {
+  // As the Kafka benchmark writes them: decimals of at most four places.
+  const bench = (i: number): string =>
+    JSON.stringify({ id: i, ts: 1_700_000_000_000 + i, amount: (491234 + i) / 1e4, latency_ms: 20.5, x: -i / 1e4, y: 1.5e-3, merchant: `m${i % 50}` });
+
+  it('decodes the benchmark shape in batches without the per-message scanner or JSON.parse', () => {
+    const d = pair([
+      { topic: 't', fields: ['amount'] },
+      { topic: 't', fields: ['latency_ms'] },
+      { topic: 't', fields: ['x', 'y'] },
+    ]);
+    // As a fetch holds them: the messages' bytes in one buffer.
+    const texts = Array.from({ length: 3000 }, (_, i) => bench(i));
+    const whole = Buffer.from(texts.join(''));
+    let at = 0;
+    const values = texts.map((t) => whole.subarray(at, (at += t.length)));
+    expect(d.checkAll(values)).toBe(3000);
+    expect(d.batch.decoder.scanned).toBe(d.batch.decoder.batched);
+  });
+
+  it('agrees on batches of valid records (property)', () => {
+    let batched = 0;
+    let records = 0;
+    fc.assert(
+      fc.property(fc.array(record, { minLength: MIN_RUN, maxLength: 40 }), fc.constantFrom('t', 'u'), (texts, topic) => {
+        // A decoder each time: one that rests after runs it mostly gave up on would make this vacuous.
+        const d = pair(FLAT);
+        records += texts.length;
+        batched += d.checkAll(
+          texts.map((t) => Buffer.from(t, 'utf8')),
+          [topic],
+        );
+      }),
+      { numRuns: 1500, seed: 31 },
+    );
+    // Not vacuous: the batch scanner reads a good share (escaped keys, duplicates and strings at a field are given up on).
+    expect(batched / records).toBeGreaterThan(0.3);
+    expect(batched / records).toBeLessThan(0.95);
+  });
+
+  it('agrees on batches of broken records and arbitrary bytes (property)', () => {
+    const d = pair(FLAT);
+    const value = fc.oneof(
+      mutated,
+      record.map((t) => Buffer.from(t, 'utf8')),
+      fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { minLength: MIN_RUN, maxLength: 30 }), (values) => {
+        d.checkAll(values);
+      }),
+      { numRuns: 3000, seed: 37 },
+    );
+  });
+
+  it('agrees on numbers, digit for digit, a batch of them (property)', () => {
+    const d = pair([{ topic: 't', fields: ['v'] }]);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(numberText, ws), { minLength: MIN_RUN, maxLength: 20 }), (numbers) => {
+        d.checkAll(numbers.map(([text, w]) => Buffer.from(`{"w":${text},"v":${w}${text}${w}}`)));
+      }),
+      { numRuns: 3000, seed: 41 },
+    );
+  });
+
+  it('agrees on runs of records that mostly repeat their keys, in one batch (property)', () => {
+    const d = pair(FLAT);
+    const edit = fc.tuple(fc.constantFrom('delete', 'insert', 'replace', 'truncate', 'none', 'none'), fc.double({ min: 0, max: 1, noNaN: true }), byte);
+    fc.assert(
+      fc.property(record, fc.array(edit, { minLength: MIN_RUN, maxLength: 16 }), (text, edits) => {
+        // The record, then edits of it, each in one buffer after the other, as a fetch holds them.
+        const base = [...Buffer.from(text, 'utf8')];
+        const parts = edits.map(([op, where, x]) => {
+          const b = [...base];
+          const i = Math.min(b.length, Math.floor(where * (b.length + 1)));
+          if (op === 'delete') b.splice(i, 1);
+          else if (op === 'insert') b.splice(i, 0, x);
+          else if (op === 'replace') b[i] = x;
+          else if (op === 'truncate') b.length = i;
+          return b;
+        });
+        const whole = Buffer.from(parts.flat());
+        let at = 0;
+        d.checkAll(parts.map((p) => whole.subarray(at, (at += p.length))));
+      }),
+      { numRuns: 3000, seed: 43 },
+    );
+  });
+
+  it('reads messages wherever their bytes are: scattered buffers, pooled ones, one buffer with gaps', () => {
+    const d = pair(FLAT);
+    const texts = Array.from({ length: 50 }, (_, i) => `{"a":${i / 100},"b":${i},"x":-${i},"A":1e${i % 23},"length":${i % 12}}`);
+    // Each in an ArrayBuffer of its own size: a read past its end would throw.
+    expect(d.checkAll(texts.map((t) => Buffer.from(new Uint8Array(Buffer.from(t)).buffer)))).toBe(50);
+    // Small Buffers share Node's pool.
+    expect(d.checkAll(texts.map((t) => Buffer.from(t)))).toBe(50);
+    // One buffer, other bytes between the messages (record headers in a fetch), cut to the messages.
+    const gap = Buffer.from('"}]\\{,9');
+    const whole = Buffer.concat(texts.flatMap((t) => [gap, Buffer.from(t)]));
+    let at = 0;
+    const values = texts.map((t) => whole.subarray((at += gap.length), (at += t.length)));
+    expect(d.checkAll(values)).toBe(50);
+    // Two buffers alternating within one batch.
+    const other = Buffer.from(texts.join(''));
+    let o = 0;
+    const inOther = texts.map((t) => other.subarray(o, (o += t.length)));
+    expect(d.checkAll(texts.map((_, i) => (i % 2 === 0 ? values[i]! : inOther[i]!)))).toBe(50);
+  });
+
+  it('never reads a message past its end, whatever follows it in memory', () => {
+    const d = pair([{ topic: 't', fields: ['amount'] }, { topic: 't', fields: ['latency_ms'] }]);
+    const whole = '{"id":1,"amount":2.25,"latency_ms":1234567890123,"s":"abcdefghijklmnopqrstuvwxyz"}';
+    const backing = Buffer.from(whole + whole);
+    // Each cut short, followed in the same buffer by the rest of it.
+    const cuts = Array.from({ length: whole.length }, (_, end) => backing.subarray(whole.length, whole.length + end + 1));
+    expect(d.checkAll(cuts)).toBeGreaterThan(0);
+    const starts = Array.from({ length: whole.length }, (_, end) => backing.subarray(0, end + 1));
+    d.checkAll(starts);
+  });
+
+  it('splits long batches, grows its memory for large messages, and mixes topics and strings', () => {
+    const d = pair(FLAT);
+    const many = Array.from({ length: 10_000 }, (_, i) => Buffer.from(`{"a":${i % 7},"b":${i}}`));
+    expect(d.checkAll(many)).toBe(10_000);
+    const big = Buffer.from(`{"pad":"${'x'.repeat(3_000_000)}","a":0.5,"b":[${'1,'.repeat(100_000)}1]}`);
+    expect(d.checkAll(Array.from({ length: MIN_RUN }, () => big))).toBe(MIN_RUN);
+    // Topics alternating every few records, string values between: runs shorter than MIN_RUN go one by one.
+    const mixed = Array.from({ length: 60 }, (_, i) => (i % 13 === 5 ? `{"a":${i}}` : Buffer.from(`{"a":${i / 7},"x":${i}}`)));
+    d.checkAll(mixed, ['t', 't', 't', 'u', 'u', 'v']);
+    d.checkAll(mixed, ['t']);
+  });
+
+  it('learns a message’s members within limits: long keys, many members, keys reordered', () => {
+    const d = pair(FLAT);
+    const long = 'k'.repeat(40);
+    const members = Array.from({ length: 40 }, (_, i) => `"m${i}":${i}`).join(',');
+    const texts = [
+      `{"${long}":1,"a":0.5,"b":2}`,
+      `{"${long}":2,"a":0.25,"b":3}`,
+      `{${members},"a":0.75,"b":4}`,
+      `{${members},"a":0.5,"b":5}`,
+      `{"b":6,"a":0.125}`,
+      `{"a":0.5,"b":7}`,
+      `{"a" :0.5,"b":8}`,
+      `{"a":0.5,"b":9}`,
+      `{"a":0.5,"a":0.5,"b":9}`,
+      `{"a":0.5,"b":9,"b":10}`,
+    ];
+    expect(d.checkAll(texts.map((t) => Buffer.from(t)))).toBe(8);
+  });
+
+  it('rests after a run it mostly gave up on, and comes back', () => {
+    const d = pair([{ topic: 't', fields: ['v'] }]);
+    // Numeric strings at the field: the batch scanner gives up on each, the per-message scanner reads them.
+    const strings = Array.from({ length: 100 }, (_, i) => Buffer.from(`{"v":"${i}"}`));
+    const numbers = Array.from({ length: 100 }, (_, i) => Buffer.from(`{"v":${i}}`));
+    expect(d.checkAll(strings)).toBe(0);
+    expect(d.checkAll(numbers)).toBe(0); // resting
+    let read = 0;
+    for (let i = 0; i < 4; i++) read += d.checkAll(numbers);
+    expect(read).toBeGreaterThan(0);
   });
 });
