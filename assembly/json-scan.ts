@@ -77,11 +77,12 @@ function same(p: usize, at: usize, len: u32): bool {
 }
 
 /**
- * Scans n messages, message i being bytes [spans[2i], spans[2i + 1]) (u32 pairs). For each,
- * status[i] is 1 when it was read (then codes[i·k + f] is field f's outcome, and values[i·k + f]
- * its number when FOUND), 0 when it was given up on.
+ * Scans n messages, message i being bytes [spans[2i] + bias, spans[2i + 1] + bias) (u32 pairs;
+ * the bias, modulo 2^32, moves offsets in the buffer the messages came from to where their
+ * bytes were copied). For each, status[i] is 1 when it was read (then codes[i·k + f] is field
+ * f's outcome, and values[i·k + f] its number when FOUND), 0 when it was given up on.
  */
-export function scan(spans: usize, n: i32, status: usize, codes: usize, values: usize): void {
+export function scan(spans: usize, n: i32, bias: u32, status: usize, codes: usize, values: usize): void {
   const k = <usize>keyCount;
   for (let i = 0; i < n; i++) {
     const at = spans + ((<usize>i) << 3);
@@ -89,7 +90,7 @@ export function scan(spans: usize, n: i32, status: usize, codes: usize, values: 
     // A loop, not memory.fill: V8 calls out of the module for that, at ~20 ns a call.
     for (let f: usize = 0; f < k; f++) store<u8>(row + f, MISSING);
     message++;
-    const ok = object(<usize>load<u32>(at), <usize>load<u32>(at, 4), row, values + (((<usize>i) * k) << 3));
+    const ok = object(<usize>(load<u32>(at) + bias), <usize>(load<u32>(at, 4) + bias), row, values + (((<usize>i) * k) << 3));
     store<u8>(status + <usize>i, ok ? 1 : 0);
   }
 }
@@ -381,17 +382,20 @@ function field(from: usize, to: usize): i32 {
   return -1;
 }
 
-/** The message [p, n) as a top-level object, its fields' outcomes into codes/values: false gives it up. */
+/**
+ * The message [p, n) as a top-level object, its fields' outcomes into codes/values: false gives
+ * it up.
+ *
+ * A member starts at its separator (the object's `{`, or the byte after the previous value),
+ * so what the shape compares is everything up to the value: `,"key":`, whitespace and all. A
+ * mismatch is read the long way: whitespace, the end of the object, a comma, the key.
+ */
 function object(p: usize, n: usize, codes: usize, values: usize): bool {
   p = ws(p, n);
   if (p >= n || load<u8>(p) != 0x7b) return false;
-  p = ws(p + 1, n);
-  if (p >= n) return false;
-  if (load<u8>(p) == 0x7d) return ws(p + 1, n) == n;
   let member: i32 = -1;
   while (true) {
     member++;
-    if (load<u8>(p) != 0x22) return false;
     let f: i32 = -1;
     let known = false;
     if (member < shapeCount) {
@@ -404,26 +408,35 @@ function object(p: usize, n: usize, codes: usize, values: usize): bool {
       } else shapeCount = member; // learnt again from here
     }
     if (!known) {
+      const from = p;
+      // The separator: `{` (then `}` or a key), or after a value `,` or the object's `}`.
+      p = ws(p + (member == 0 ? 1 : 0), n);
+      if (p >= n) return false;
+      if (load<u8>(p) == 0x7d) return ws(p + 1, n) == n; // `{}`, or the end after a value
+      if (member > 0) {
+        if (load<u8>(p) != 0x2c) return false;
+        p = ws(p + 1, n);
+        if (p >= n) return false;
+      }
+      if (load<u8>(p) != 0x22) return false;
       // The key: plain bytes up to its quote. An escape might spell a field's key: give up. A key
       // with bytes ≥ 0x80 matches no field (json-batch.ts takes only ASCII keys).
-      const from = p + 1;
-      const q = stringStop(from, n);
+      const q = stringStop(p + 1, n);
       if (q >= n || load<u8>(q) != 0x22) return false;
-      f = field(from, q);
+      f = field(p + 1, q);
       const colon = ws(q + 1, n);
       if (colon >= n || load<u8>(colon) != 0x3a) return false;
-      const len = <u32>(colon + 1 - p);
-      // Learnt when the key's bytes run straight into the colon, and fit.
-      if (member == shapeCount && member < SHAPE_MEMBERS && colon == q + 1 && len <= SHAPE_KEY) {
+      p = colon + 1;
+      const len = <u32>(p - from);
+      if (member == shapeCount && member < SHAPE_MEMBERS && len <= SHAPE_KEY) {
         const entry = shapeTable + 12 * <usize>member;
         const at = shapeBytes + <usize>(member * SHAPE_KEY);
-        memory.copy(at, p, <usize>len);
+        memory.copy(at, from, <usize>len);
         store<u32>(entry, <u32>at);
         store<u32>(entry, len, 4);
         store<i32>(entry, f, 8);
         shapeCount = member + 1;
       }
-      p = colon + 1;
     }
     p = ws(p, n);
     if (p >= n) return false;
@@ -451,13 +464,6 @@ function object(p: usize, n: usize, codes: usize, values: usize): bool {
       }
     }
     if (p == FAIL) return false;
-    p = ws(p, n);
-    if (p >= n) return false;
-    const d = load<u8>(p);
-    if (d == 0x7d) return ws(p + 1, n) == n;
-    if (d != 0x2c) return false;
-    p = ws(p + 1, n);
-    if (p >= n) return false;
   }
 }
 

@@ -19,7 +19,7 @@ import { JSON_SCAN_WASM } from './json-scan-wasm.js';
 interface Exports {
   memory: WebAssembly.Memory;
   configure(table: number, n: number, seen: number, shape: number): void;
-  scan(spans: number, n: number, status: number, codes: number, values: number): void;
+  scan(spans: number, n: number, bias: number, status: number, codes: number, values: number): void;
   dataEnd(): number;
 }
 
@@ -41,10 +41,6 @@ if (exports.dataEnd() > KEYS_AT) throw new Error(`json-batch: the module's data 
 
 /** The scanner whose keys are in the module now. */
 let configured: BatchScanner | undefined;
-
-/** Spans, start and end, per message of the chunk (JavaScript side, before they go over). */
-const starts = new Float64Array(MAX_MESSAGES);
-const lengths = new Float64Array(MAX_MESSAGES);
 
 export class BatchScanner {
   /** After `scan`: per message, 1 when it was read, 0 when given up on. */
@@ -94,7 +90,15 @@ export class BatchScanner {
   scan(records: readonly SourceRecord[], from: number, to: number): void {
     const n = to - from;
     const k = this.fields;
-    // Where the bytes are: one buffer for the whole chunk (a fetch's), or scattered.
+    const spansAt = CHUNK_AT;
+    const statusAt = spansAt + 8 * n;
+    const codesAt = statusAt + n;
+    const valuesAt = (codesAt + n * k + 7) & ~7;
+    const bytesAt = valuesAt + 8 * n * k;
+    reserve(bytesAt);
+    // Each message's place in the buffer it came from, straight into the spans; and whether they
+    // all came from one (a fetch's), close together (no more than a few times their own bytes).
+    let spans = new Uint32Array(memory.buffer, spansAt, 2 * n);
     let shared: ArrayBufferLike | undefined = (records[from]!.value as Buffer).buffer;
     let low = Infinity;
     let high = 0;
@@ -102,49 +106,43 @@ export class BatchScanner {
     for (let i = 0; i < n; i++) {
       const v = records[from + i]!.value as Buffer;
       const start = v.byteOffset;
-      const length = v.length;
-      starts[i] = start;
-      lengths[i] = length;
-      total += length;
-      if (shared !== undefined) {
-        if (v.buffer !== shared) shared = undefined;
-        else {
-          if (start < low) low = start;
-          if (start + length > high) high = start + length;
-        }
-      }
+      const end = start + v.length;
+      spans[2 * i] = start;
+      spans[2 * i + 1] = end;
+      total += end - start;
+      if (v.buffer !== shared) shared = undefined;
+      if (start < low) low = start;
+      if (end > high) high = end;
     }
-    // One copy of the span when the messages sit close together (no more than a few times their own bytes).
     const span = shared !== undefined && high - low <= 4 * total + PAGE ? high - low : -1;
-    const spansAt = CHUNK_AT;
-    const statusAt = spansAt + 8 * n;
-    const codesAt = statusAt + n;
-    const valuesAt = (codesAt + n * k + 7) & ~7;
-    const bytesAt = valuesAt + 8 * n * k;
-    const end = bytesAt + (span >= 0 ? span : total) + READ_PAST;
-    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+    reserve(bytesAt + (span >= 0 ? span : total) + READ_PAST);
     const buffer = memory.buffer;
     if (configured !== this) this.configure();
     const bytes = new Uint8Array(buffer);
-    const spans = new Uint32Array(buffer, spansAt, 2 * n);
+    let bias = 0;
     if (span >= 0) {
+      // One copy of the span; the spans move by where it lands.
       bytes.set(new Uint8Array(shared!, low, span), bytesAt);
-      for (let i = 0; i < n; i++) {
-        const at = bytesAt + starts[i]! - low;
-        spans[2 * i] = at;
-        spans[2 * i + 1] = at + lengths[i]!;
-      }
+      bias = (bytesAt - low) >>> 0;
     } else {
+      spans = new Uint32Array(buffer, spansAt, 2 * n);
       let at = bytesAt;
       for (let i = 0; i < n; i++) {
-        bytes.set(records[from + i]!.value as Buffer, at);
+        const v = records[from + i]!.value as Buffer;
+        bytes.set(v, at);
         spans[2 * i] = at;
-        spans[2 * i + 1] = at += lengths[i]!;
+        spans[2 * i + 1] = at += v.length;
       }
     }
-    exports.scan(spansAt, n, statusAt, codesAt, valuesAt);
+    exports.scan(spansAt, n, bias, statusAt, codesAt, valuesAt);
     this.status = new Uint8Array(buffer, statusAt, n);
     this.codes = new Uint8Array(buffer, codesAt, n * k);
     this.values = new Float64Array(buffer, valuesAt, n * k);
   }
+}
+
+/** Grows the module's memory to at least `bytes`; every view of it must be taken again after. */
+function reserve(bytes: number): void {
+  const have = memory.buffer.byteLength;
+  if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE));
 }
