@@ -51,10 +51,22 @@ let shapeBytes: usize = 0;
 let shapeCount: i32 = 0;
 
 /**
- * Sets the fields read by `scan`: keys as (address, length) pairs at `table`; `seen` has room
- * for n u32; `shape` for SHAPE_MEMBERS · (12 + SHAPE_KEY) bytes. The shape starts empty.
+ * The targets (streams) the fields feed: `targetCount` entries of 16 bytes at `targetTable`,
+ * each its dimension d, then the addresses of its d field numbers (i32) and of its d lower and
+ * d upper bounds (f64).
  */
-export function configure(table: usize, n: i32, seen: usize, shape: usize): void {
+let targetTable: usize = 0;
+let targetCount: i32 = 0;
+/** A target's verdict on a message: its vector, or why not (json-fields.ts's codes, then this). */
+const VECTOR: u8 = 0;
+const OUT_OF_BOUNDS: u8 = 4;
+
+/**
+ * Sets the fields read by `scan`: keys as (address, length) pairs at `table`; `seen` has room
+ * for n u32; `shape` for SHAPE_MEMBERS · (12 + SHAPE_KEY) bytes; the targets' table (see
+ * `targetTable`). The shape starts empty.
+ */
+export function configure(table: usize, n: i32, seen: usize, shape: usize, targets: usize, t: i32): void {
   keyTable = table;
   keyCount = n;
   seenTable = seen;
@@ -63,6 +75,8 @@ export function configure(table: usize, n: i32, seen: usize, shape: usize): void
   shapeTable = shape;
   shapeBytes = shape + 12 * <usize>SHAPE_MEMBERS;
   shapeCount = 0;
+  targetTable = targets;
+  targetCount = t;
 }
 
 /** Whether bytes [p, p + len) equal [at, at + len); len ≤ SHAPE_KEY, and both may be read 32 bytes long. */
@@ -79,20 +93,56 @@ function same(p: usize, at: usize, len: u32): bool {
 /**
  * Scans n messages, message i being bytes [spans[2i] + bias, spans[2i + 1] + bias) (u32 pairs;
  * the bias, modulo 2^32, moves offsets in the buffer the messages came from to where their
- * bytes were copied). For each, status[i] is 1 when it was read (then codes[i·k + f] is field
- * f's outcome, and values[i·k + f] its number when FOUND), 0 when it was given up on.
+ * bytes were copied). For each, status[i] is 1 when it was read, 0 when it was given up on.
+ * For a message read, codes[i·k + f] is field f's outcome and values[i·k + f] its number when
+ * FOUND; and for each target t, verdicts[t·n + i] is VECTOR (its vector is then row i of the
+ * target's rows, which follow one another from `rows`, n·d doubles each) or the reason it
+ * has none, decided as decode.ts's `emit` does: the first field, in the target's order, that
+ * is not FOUND gives its code, or, FOUND, is out of bounds. Returns how many verdicts on the
+ * messages read are not VECTOR.
  */
-export function scan(spans: usize, n: i32, bias: u32, status: usize, codes: usize, values: usize): void {
+export function scan(spans: usize, n: i32, bias: u32, status: usize, codes: usize, values: usize, verdicts: usize, rows: usize): i32 {
   const k = <usize>keyCount;
+  let refused: i32 = 0;
   for (let i = 0; i < n; i++) {
     const at = spans + ((<usize>i) << 3);
     const row = codes + (<usize>i) * k;
+    const numbers = values + (((<usize>i) * k) << 3);
     // A loop, not memory.fill: V8 calls out of the module for that, at ~20 ns a call.
     for (let f: usize = 0; f < k; f++) store<u8>(row + f, MISSING);
     message++;
-    const ok = object(<usize>(load<u32>(at) + bias), <usize>(load<u32>(at, 4) + bias), row, values + (((<usize>i) * k) << 3));
+    const ok = object(<usize>(load<u32>(at) + bias), <usize>(load<u32>(at, 4) + bias), row, numbers);
     store<u8>(status + <usize>i, ok ? 1 : 0);
+    if (!ok) continue;
+    let out = rows;
+    for (let t = 0; t < targetCount; t++) {
+      const entry = targetTable + ((<usize>t) << 4);
+      const d = <usize>load<u32>(entry);
+      const fields = <usize>load<u32>(entry, 4);
+      const min = <usize>load<u32>(entry, 8);
+      const max = <usize>load<u32>(entry, 12);
+      const vector = out + (((<usize>i) * d) << 3);
+      let verdict = VECTOR;
+      for (let j: usize = 0; j < d; j++) {
+        const f = <usize>load<i32>(fields + (j << 2));
+        const code = load<u8>(row + f);
+        if (code != FOUND) {
+          verdict = code;
+          break;
+        }
+        const x = load<f64>(numbers + (f << 3));
+        if (x < load<f64>(min + (j << 3)) || x > load<f64>(max + (j << 3))) {
+          verdict = OUT_OF_BOUNDS;
+          break;
+        }
+        store<f64>(vector + (j << 3), x);
+      }
+      store<u8>(verdicts + (<usize>t) * (<usize>n) + <usize>i, verdict);
+      if (verdict != VECTOR) refused++;
+      out += ((<usize>n) * d) << 3;
+    }
   }
+  return refused;
 }
 
 // @ts-ignore: decorator

@@ -1,4 +1,4 @@
-import { BatchScanner, MAX_MESSAGES } from './json-batch.js';
+import { BatchScanner, MAX_MESSAGES, VECTOR, VERDICT_REASONS } from './json-batch.js';
 import { FieldScanner, FOUND, numberFromString, SCAN_REASONS } from './json-fields.js';
 import type { SourceRecord } from './record.js';
 
@@ -32,6 +32,13 @@ export interface DecodeSinks {
   vector(target: number, vector: Float64Array, record: SourceRecord): void;
   /** `target` is -1 when the whole record was rejected. */
   reject(reason: RejectReason, target: number, record: SourceRecord): void;
+  /**
+   * Optional, and what `vector` would be told, a stream at a time: target `target`'s vectors
+   * from records [from, to), in order, record from + i's being row at + i of `rows` (d wide,
+   * reused) where verdicts[at + i] is 0. Given it, the batch path hands a run's vectors over
+   * this way, stream by stream, and then its rejects, in record order.
+   */
+  vectors?(target: number, rows: Float64Array, verdicts: Uint8Array, at: number, records: readonly SourceRecord[], from: number, to: number): void;
 }
 
 interface Compiled {
@@ -124,20 +131,21 @@ export class Decoder {
 
   /**
    * Decodes a batch of records, in order: the same vectors and rejects, in the same order, as
-   * `decode` of each. Runs of one topic's Buffer messages whose fields are all top-level keys go
-   * through the batch scanner (json-batch.ts) a chunk at a time.
+   * `decode` of each (with a `vectors` sink: each stream's vectors in the same order, and the
+   * rejects in the same order). Runs of one topic's Buffer messages whose fields are all
+   * top-level keys go through the batch scanner (json-batch.ts) a chunk at a time.
    */
   decodeAll(batch: readonly SourceRecord[]): void {
     const n = batch.length;
     let i = 0;
     while (i < n) {
-      const first = batch[i]!;
-      const r = this.routeOf(first.topic);
+      const topic = batch[i]!.topic;
+      const r = this.routeOf(topic);
       const scanner = r.batch;
       let end = i;
       if (this.fastPath && scanner !== undefined) {
         const last = Math.min(n, i + MAX_MESSAGES);
-        while (end < last && typeof batch[end]!.value !== 'string' && batch[end]!.topic === first.topic) end++;
+        while (end < last && typeof batch[end]!.value !== 'string' && batch[end]!.topic === topic) end++;
       }
       const resting = end - i >= MIN_RUN && r.rest > 0;
       if (resting) r.rest--;
@@ -147,21 +155,55 @@ export class Decoder {
         continue;
       }
       scanner!.scan(batch, i, end);
-      const { status, codes, values, fields } = scanner!;
-      const read = this.batched;
-      const from = i;
-      for (let j = 0; i < end; i++, j++) {
-        const record = batch[i]!;
-        if (status[j] === 1) {
-          this.scanned++;
-          this.batched++;
-          this.emit(r, record, codes, values, j * fields);
-        } else this.decodeIn(r, record);
+      // The messages read go over in stretches, each before the next given up on is decoded.
+      const status = scanner!.status;
+      const first = i;
+      let stretch = i;
+      let gaveUp = 0;
+      for (; i < end; i++) {
+        if (status[i - first] === 1) continue;
+        this.fromBatch(r, batch, first, stretch, i);
+        this.decodeIn(r, batch[i]!);
+        stretch = i + 1;
+        gaveUp++;
       }
-      if (2 * (this.batched - read) < end - from) {
+      this.fromBatch(r, batch, first, stretch, end);
+      if (2 * gaveUp > end - first) {
         r.misses = Math.min(r.misses + 1, 6);
         r.rest = (1 << r.misses) - 1;
       } else r.misses = 0;
+    }
+  }
+
+  /**
+   * The vectors and rejects of records [from, to), all read by the route's batch scanner in a
+   * run that began at `first`: as `emit` would make them.
+   */
+  private fromBatch(r: Route, batch: readonly SourceRecord[], first: number, from: number, to: number): void {
+    if (from === to) return;
+    const scanner = r.batch!;
+    const { verdicts, rows } = scanner;
+    const targets = r.targets;
+    this.scanned += to - from;
+    this.batched += to - from;
+    const at = from - first;
+    const bulk = this.sinks.vectors;
+    if (bulk !== undefined) {
+      for (let t = 0; t < targets.length; t++) bulk(targets[t]!.index, rows[t]!, verdicts[t]!, at, batch, from, to);
+      if (scanner.refused === 0) return;
+    }
+    for (let i = from; i < to; i++) {
+      const record = batch[i]!;
+      for (let t = 0; t < targets.length; t++) {
+        const target = targets[t]!;
+        const verdict = verdicts[t]![at + i - from]!;
+        if (verdict !== VECTOR) this.sinks.reject(VERDICT_REASONS[verdict]!, target.index, record);
+        else if (bulk === undefined) {
+          const d = target.out.length;
+          target.out.set(rows[t]!.subarray((at + i - from) * d, (at + i - from + 1) * d));
+          this.sinks.vector(target.index, target.out, record);
+        }
+      }
     }
   }
 
@@ -248,7 +290,8 @@ function route(targets: Compiled[]): Route {
       return slot;
     }),
   );
-  return { targets, scanner: new FieldScanner(list), batch: BatchScanner.accepts(list) ? new BatchScanner(list.map((p) => p[0]!)) : undefined, rest: 0, misses: 0, slots };
+  const batchTargets = targets.map((t, i) => ({ fields: slots[i]!, min: t.min, max: t.max }));
+  return { targets, scanner: new FieldScanner(list), batch: BatchScanner.accepts(list, batchTargets) ? new BatchScanner(list.map((p) => p[0]!), batchTargets) : undefined, rest: 0, misses: 0, slots };
 }
 
 function fill(target: Compiled, obj: object): RejectReason | undefined {

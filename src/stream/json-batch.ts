@@ -4,22 +4,25 @@ import { JSON_SCAN_WASM } from './json-scan-wasm.js';
 /**
  * The decoder's batch scanner: the top-level numeric fields of many JSON messages read in one
  * call into WebAssembly (assembly/json-scan.ts), instead of json-fields.ts's scan a message at a
- * time. A Kafka fetch holds its messages in one buffer, so a chunk's bytes go over in one copy.
- * It is sure or it gives up, message by message, as json-fields.ts does; a message it gives up
- * on is the JavaScript scanner's (and JSON.parse's), so every message decodes as before.
+ * time, and each stream's vector made there too: a verdict per message and stream (its vector,
+ * or the reason it has none), and the vectors one after another. A Kafka fetch holds its
+ * messages in one buffer, so a chunk's bytes go over in one copy. It is sure or it gives up,
+ * message by message, as json-fields.ts does; a message it gives up on is the JavaScript
+ * scanner's (and JSON.parse's), so every message decodes as before.
  *
  * Only flat paths (one segment, ASCII: `amount`, not `payload.amount`) are read here;
  * `BatchScanner.accepts` says whether a route's paths are.
  *
- * Memory: the module's own data, then from 64 KiB the configured keys (the scanner last used
- * writes its own), then a chunk's spans, outcomes, numbers and bytes, growing the memory as a
- * chunk needs. Growing detaches the views, so they are taken again after each scan.
+ * Memory: the module's own data, then from 64 KiB the configuration (the scanner last used
+ * writes its own), then a chunk's spans, outcomes, numbers, verdicts, vectors and bytes,
+ * growing the memory as a chunk needs. Growing detaches the views, so they are taken again
+ * after each scan.
  */
 
 interface Exports {
   memory: WebAssembly.Memory;
-  configure(table: number, n: number, seen: number, shape: number): void;
-  scan(spans: number, n: number, bias: number, status: number, codes: number, values: number): void;
+  configure(table: number, n: number, seen: number, shape: number, targets: number, t: number): void;
+  scan(spans: number, n: number, bias: number, status: number, codes: number, values: number, verdicts: number, rows: number): number;
   dataEnd(): number;
 }
 
@@ -27,59 +30,90 @@ const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(JSON
 const memory = exports.memory;
 
 const PAGE = 65_536;
-const KEYS_AT = PAGE;
-/** The keys' table, their bytes, the duplicate marks and the shape: at most this much. */
-const KEYS_BYTES = 16_384;
+const CONFIG_AT = PAGE;
+/** The keys' table, their bytes, the duplicate marks, the shape and the targets: at most this much. */
+const CONFIG_BYTES = 16_384;
 /** The scanner's record of the last message's members (assembly/json-scan.ts: 32 of 12 + 32 bytes). */
 const SHAPE_BYTES = 32 * (12 + 32);
 /** How far past a message the scanner may read (two 16-byte loads). */
 const READ_PAST = 32;
-const CHUNK_AT = KEYS_AT + KEYS_BYTES;
+const CHUNK_AT = CONFIG_AT + CONFIG_BYTES;
 /** Messages per call: a longer run is scanned in parts. */
 export const MAX_MESSAGES = 4096;
-if (exports.dataEnd() > KEYS_AT) throw new Error(`json-batch: the module's data (${exports.dataEnd()} bytes) reaches past ${KEYS_AT}`);
+if (exports.dataEnd() > CONFIG_AT) throw new Error(`json-batch: the module's data (${exports.dataEnd()} bytes) reaches past ${CONFIG_AT}`);
 
-/** The scanner whose keys are in the module now. */
+/** A stream the fields feed: its fields (by number, in its order) and their bounds. */
+export interface BatchTarget {
+  fields: Int32Array;
+  min: Float64Array;
+  max: Float64Array;
+}
+
+/** The verdict on a message for a stream: its vector (then in `rows`), or why not. */
+export const VECTOR = 0;
+/** The reasons behind the other verdicts, by verdict (json-fields.ts's codes, then out of bounds). */
+export const VERDICT_REASONS = [undefined, 'missing_field', 'not_numeric', 'not_finite', 'out_of_bounds'] as const;
+
+/** The scanner whose configuration is in the module now. */
 let configured: BatchScanner | undefined;
 
 export class BatchScanner {
   /** After `scan`: per message, 1 when it was read, 0 when given up on. */
   status = new Uint8Array(0);
-  /** After `scan`: message i's field f outcome at i·fields + f (json-fields.ts's codes). */
-  codes = new Uint8Array(0);
-  /** After `scan`: message i's field f number at i·fields + f, when its code is FOUND. */
-  values = new Float64Array(0);
-  readonly fields: number;
+  /** After `scan`: per target, its verdict on each message read. */
+  verdicts: Uint8Array[] = [];
+  /** After `scan`: per target, its vector from each message whose verdict is VECTOR (row i of n × d). */
+  rows: Float64Array[] = [];
+  /** After `scan`: how many verdicts on the messages read are not VECTOR. */
+  refused = 0;
   private readonly keys: Buffer[];
+  private readonly targets: readonly BatchTarget[];
 
-  /** Whether every path is one ASCII segment (a top-level key), and their keys fit. */
-  static accepts(paths: readonly (readonly string[])[]): boolean {
+  /** Whether every path is one ASCII segment (a top-level key), and the configuration fits. */
+  static accepts(paths: readonly (readonly string[])[], targets: readonly BatchTarget[]): boolean {
     let bytes = 12 * paths.length + 8 + SHAPE_BYTES;
     for (const path of paths) {
       if (path.length !== 1 || !/^[\x20-\x7e]*$/.test(path[0]!)) return false;
       bytes += path[0]!.length;
     }
-    return paths.length > 0 && bytes <= KEYS_BYTES;
+    for (const t of targets) bytes += 16 + 20 * t.fields.length + 8;
+    return paths.length > 0 && bytes <= CONFIG_BYTES;
   }
 
-  /** Reads the keys `keys`, field f being keys[f] (BatchScanner.accepts must hold). */
-  constructor(keys: readonly string[]) {
+  /** Reads the keys `keys`, field f being keys[f], for `targets` (BatchScanner.accepts must hold). */
+  constructor(keys: readonly string[], targets: readonly BatchTarget[]) {
     this.keys = keys.map((k) => Buffer.from(k, 'latin1'));
-    this.fields = keys.length;
+    this.targets = targets;
   }
 
   private configure(): void {
-    const k = this.fields;
+    const k = this.keys.length;
     const view = new DataView(memory.buffer);
-    const seen = KEYS_AT + 8 * k;
+    const seen = CONFIG_AT + 8 * k;
     let at = seen + 4 * k;
     this.keys.forEach((key, f) => {
-      view.setUint32(KEYS_AT + 8 * f, at, true);
-      view.setUint32(KEYS_AT + 8 * f + 4, key.length, true);
+      view.setUint32(CONFIG_AT + 8 * f, at, true);
+      view.setUint32(CONFIG_AT + 8 * f + 4, key.length, true);
       new Uint8Array(memory.buffer, at, key.length).set(key);
       at += key.length;
     });
-    exports.configure(KEYS_AT, k, seen, (at + 7) & ~7);
+    const shape = (at + 7) & ~7;
+    const table = shape + SHAPE_BYTES;
+    at = table + 16 * this.targets.length;
+    // Per target: d, then where its bounds (lower, upper) and its field numbers are.
+    this.targets.forEach((t, i) => {
+      const d = t.fields.length;
+      const entry = table + 16 * i;
+      view.setUint32(entry, d, true);
+      view.setUint32(entry + 8, at, true);
+      new Float64Array(memory.buffer, at, d).set(t.min);
+      view.setUint32(entry + 12, (at += 8 * d), true);
+      new Float64Array(memory.buffer, at, d).set(t.max);
+      view.setUint32(entry + 4, (at += 8 * d), true);
+      new Int32Array(memory.buffer, at, d).set(t.fields);
+      at = (at + 4 * d + 7) & ~7;
+    });
+    exports.configure(CONFIG_AT, k, seen, shape, table, this.targets.length);
     configured = this;
   }
 
@@ -89,12 +123,14 @@ export class BatchScanner {
    */
   scan(records: readonly SourceRecord[], from: number, to: number): void {
     const n = to - from;
-    const k = this.fields;
+    const k = this.keys.length;
     const spansAt = CHUNK_AT;
     const statusAt = spansAt + 8 * n;
     const codesAt = statusAt + n;
-    const valuesAt = (codesAt + n * k + 7) & ~7;
-    const bytesAt = valuesAt + 8 * n * k;
+    const verdictsAt = codesAt + n * k;
+    const valuesAt = (verdictsAt + n * this.targets.length + 7) & ~7;
+    const rowsAt = valuesAt + 8 * n * k;
+    const bytesAt = rowsAt + 8 * n * this.targets.reduce((sum, t) => sum + t.fields.length, 0);
     reserve(bytesAt);
     // Each message's place in the buffer it came from, straight into the spans; and whether they
     // all came from one (a fetch's), close together (no more than a few times their own bytes).
@@ -134,10 +170,14 @@ export class BatchScanner {
         spans[2 * i + 1] = at += v.length;
       }
     }
-    exports.scan(spansAt, n, bias, statusAt, codesAt, valuesAt);
+    this.refused = exports.scan(spansAt, n, bias, statusAt, codesAt, valuesAt, verdictsAt, rowsAt);
     this.status = new Uint8Array(buffer, statusAt, n);
-    this.codes = new Uint8Array(buffer, codesAt, n * k);
-    this.values = new Float64Array(buffer, valuesAt, n * k);
+    let rows = rowsAt;
+    this.targets.forEach((t, i) => {
+      this.verdicts[i] = new Uint8Array(buffer, verdictsAt + n * i, n);
+      this.rows[i] = new Float64Array(buffer, rows, n * t.fields.length);
+      rows += 8 * n * t.fields.length;
+    });
   }
 }
 

@@ -7,6 +7,7 @@ import { createBackground, type Background } from './background.js';
 import { systemClock, type Clock } from './clock.js';
 import { ControlError, type MonitorControl, type MuteResult, type MuteUntil, type RebaselineResult } from './control.js';
 import { Decoder, type RejectReason } from './decode.js';
+import { MAX_MESSAGES } from './json-batch.js';
 import type { EstimatorSettings } from './estimate.js';
 import { silentLogger, type MonitorLogger } from './logger.js';
 import type { MuteChange } from './mute-change.js';
@@ -106,6 +107,13 @@ export class Monitor implements MonitorView, MonitorControl {
   private readonly origin: RecordOrigin = { lane: -1, position: 0 };
   private originRecord: SourceRecord | undefined;
   private originValue: RecordOrigin | undefined;
+  /**
+   * The origins of the records a `vectors` sink call covers, kept for the next streams' calls
+   * over the same records (lane -1: none); `originsFor` says which, until the batch ends.
+   */
+  private readonly origins = { lanes: new Int32Array(MAX_MESSAGES), positions: new Float64Array(MAX_MESSAGES) };
+  private originsFor: { records: readonly SourceRecord[]; from: number; to: number } | undefined;
+  private readonly rowOrigin: RecordOrigin = { lane: -1, position: 0 };
 
   private running: Promise<number> | undefined;
   private loop: Promise<void> | undefined;
@@ -152,6 +160,23 @@ export class Monitor implements MonitorView, MonitorControl {
         if (this.owned !== undefined && !this.owned.has(state.name)) return;
         state.push(v, record.timestampMs ?? this.batchNowMs, this.originOf(record), this.batchReplay);
       },
+      vectors: (target, rows, verdicts, at, records, from, to) => {
+        const state = this.states[target]!;
+        if (this.owned !== undefined && !this.owned.has(state.name)) return;
+        const origins = this.originsOf(records, from, to);
+        const d = state.dimension;
+        for (let i = 0; i < to - from; i++) {
+          if (verdicts[at + i] !== 0) continue;
+          const record = records[from + i]!;
+          let origin: RecordOrigin | undefined;
+          if (origins.lanes[i]! >= 0) {
+            origin = this.rowOrigin;
+            origin.lane = origins.lanes[i]!;
+            origin.position = origins.positions[i]!;
+          }
+          state.push(rows, record.timestampMs ?? this.batchNowMs, origin, this.batchReplay, (at + i) * d);
+        }
+      },
       reject: (reason, target, record) => {
         if (this.batchReplay) return;
         this.countReject(this.batchSource, reason);
@@ -195,6 +220,7 @@ export class Monitor implements MonitorView, MonitorControl {
       this.batchOnReject = undefined;
       this.originRecord = undefined;
       this.originValue = undefined;
+      this.originsFor = undefined;
     }
   }
 
@@ -275,6 +301,21 @@ export class Monitor implements MonitorView, MonitorControl {
   private active(): StreamState[] {
     const owned = this.owned;
     return owned === undefined ? this.states : this.states.filter((s) => owned.has(s.name));
+  }
+
+  /** The origins of records [from, to), computed once for all the streams they feed. */
+  private originsOf(records: readonly SourceRecord[], from: number, to: number): { lanes: Int32Array; positions: Float64Array } {
+    const o = this.originsFor;
+    if (o !== undefined && o.records === records && o.from === from && o.to === to) return this.origins;
+    const { lanes, positions } = this.origins;
+    for (let i = from; i < to; i++) {
+      const { partition, offset } = records[i]!;
+      const none = partition === undefined || offset === undefined;
+      lanes[i - from] = none ? -1 : this.laneOf(records[i]!.topic, partition);
+      positions[i - from] = none ? 0 : decimal(offset);
+    }
+    this.originsFor = { records, from, to };
+    return this.origins;
   }
 
   private originOf(record: SourceRecord): RecordOrigin | undefined {

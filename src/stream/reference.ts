@@ -210,12 +210,12 @@ export class StreamReference {
     return this.from;
   }
 
-  /** Offers a vector to the reference still being collected (ignored once it is complete). */
-  collect(v: Float64Array, origin: RecordOrigin | undefined): void {
+  /** Offers a vector (`dimension` values from `offset`) to the reference still being collected (ignored once it is complete). */
+  collect(v: Float64Array, origin: RecordOrigin | undefined, offset = 0): void {
     const c = this.collecting;
     if (c === undefined || c.count >= c.n) return;
     if (origin !== undefined && !this.from.has(origin.lane)) this.from.set(origin.lane, origin.position);
-    if (c.count === Math.floor((c.kept * c.n) / c.m)) c.buffer.set(v.subarray(0, this.dimension), c.kept++ * this.dimension);
+    if (c.count === Math.floor((c.kept * c.n) / c.m)) c.buffer.set(v.subarray(offset, offset + this.dimension), c.kept++ * this.dimension);
     c.count++;
   }
 

@@ -418,14 +418,14 @@ export class StreamState {
   // ---------------------------------------------------------------- ingestion
 
   /**
-   * One decoded vector (its first `dimension` values). A `replay`ed vector was counted by an
+   * One decoded vector (`dimension` values from `offset`). A `replay`ed vector was counted by an
    * earlier run: it rebuilds the window (and a reference still being collected) but is not
    * counted again.
    */
-  push(v: Float64Array, timestampMs: number, origin?: RecordOrigin, replay = false): void {
+  push(v: Float64Array, timestampMs: number, origin?: RecordOrigin, replay = false, offset = 0): void {
     if (!replay) this.records++;
-    if (this.window.push(v, timestampMs) && origin !== undefined) this.window.tagNewest(origin.lane, origin.position);
-    this.ref.collect(v, origin);
+    if (this.window.push(v, timestampMs, offset) && origin !== undefined) this.window.tagNewest(origin.lane, origin.position);
+    this.ref.collect(v, origin, offset);
   }
 
   // ---------------------------------------------------------------- scheduling

@@ -14,13 +14,25 @@ type Event = string;
 /** -0 and NaN apart, every double exactly. */
 const num = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
 
-function recorder(targets: DecodeTarget[], fastPath: boolean): { decoder: Decoder; decode(r: SourceRecord): Event[]; decodeAll(rs: SourceRecord[]): Event[] } {
+/** A decoder whose sinks write events; `bulk` gives it the optional `vectors` sink too, as the monitor's has. */
+function recorder(
+  targets: DecodeTarget[],
+  fastPath: boolean,
+  bulk = false,
+): { decoder: Decoder; decode(r: SourceRecord): Event[]; decodeAll(rs: SourceRecord[]): Event[] } {
   let events: Event[] = [];
+  const vector = (target: number, v: ArrayLike<number>): void => void events.push(`vector ${target}: ${Array.from(v, num).join(' ')}`);
   const decoder = new Decoder(
     targets,
     {
-      vector: (target, v) => void events.push(`vector ${target}: ${Array.from(v, num).join(' ')}`),
+      vector,
       reject: (reason, target) => void events.push(`reject ${target}: ${reason}`),
+      ...(bulk && {
+        vectors: (target, rows, verdicts, at, _records, from, to) => {
+          const d = targets[target]!.fields.length;
+          for (let i = at; i < at + to - from; i++) if (verdicts[i] === 0) vector(target, rows.subarray(i * d, (i + 1) * d));
+        },
+      }),
     },
     { fastPath },
   );
@@ -62,17 +74,30 @@ const FLAT: DecodeTarget[] = [
   { topic: 't', fields: ['', '01', 'n'] },
 ];
 
+/** Events by stream (each one's vectors, in order) and the rejects in order: what a `vectors` sink keeps of the record order. */
+function channels(events: Event[]): Record<string, Event[]> {
+  const by: Record<string, Event[]> = {};
+  for (const e of events) (by[e.startsWith('reject') ? 'rejects' : e.slice(0, e.indexOf(':'))] ??= []).push(e);
+  return by;
+}
+
 function pair(targets: DecodeTarget[] = TARGETS) {
   const fast = recorder(targets, true);
   const batch = recorder(targets, true);
+  const bulk = recorder(targets, true, true);
   const slow = recorder(targets, false);
-  /** Decodes a batch through decodeAll and each record through JSON.parse, expects the same; the batch scanner's count. */
+  /**
+   * Decodes a batch through decodeAll, with and without a `vectors` sink, and each record through
+   * JSON.parse, expects the same (stream by stream with it); the batch scanner's count.
+   */
   const checkAll = (values: (Buffer | string)[], topics: string[] = ['t']): number => {
     const records = values.map((value, i) => ({ topic: topics[i % topics.length]!, value }));
     const before = batch.decoder.batched;
     const a = batch.decodeAll(records);
     const b = records.flatMap((r) => slow.decode(r).filter((e) => !e.startsWith('produced')));
     expect(a).toEqual(b);
+    expect(channels(bulk.decodeAll(records))).toEqual(channels(b));
+    expect(bulk.decoder.batched).toBe(batch.decoder.batched);
     return batch.decoder.batched - before;
   };
   return {

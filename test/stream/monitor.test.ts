@@ -252,6 +252,43 @@ describe('Monitor: ingestion', () => {
     ]);
   });
 
+  it('ingests a chunk of Kafka messages through the batch scanner exactly as one by one: windows, origins, references, rejects', async () => {
+    // Messages as a fetch holds them: one buffer, two partitions in runs, with bad ones between
+    // (invalid JSON, a missing field, out of bounds, a numeric string the batch scanner leaves
+    // to the per-message one).
+    const rng = createRng('batch-ingest');
+    const texts = Array.from({ length: 3000 }, (_, i) => {
+      if (i % 97 === 5) return '{"a":1,"b":';
+      if (i % 89 === 7) return `{"b":${rng.normal()}}`;
+      if (i % 83 === 3) return `{"a":"${rng.normal()}","b":0.5}`;
+      return JSON.stringify({ id: i, a: Math.round(rng.normal() * 1e4) / 1e4, b: Math.round(2 * rng.normal() * 1e4) / 1e4, tag: `t${i % 7}` });
+    });
+    const whole = Buffer.from(texts.join(''));
+    let at = 0;
+    const chunk = texts.map((t, i) => ({
+      topic: 't',
+      partition: Math.floor(i / 250) % 2,
+      offset: String(1000 + i),
+      timestampMs: 1_000_000 + i,
+      value: whole.subarray(at, (at += t.length)),
+    }));
+    const config = (): StreamConfig[] => [
+      { ...streamConfig({ ...fast, window: { size: 400 }, topic: 't', fields: ['a'], reference: { policy: 'snapshot', n: 600 } }), name: 'one' },
+      { ...streamConfig({ ...fast, window: { size: 300 }, topic: 't', fields: ['a', 'b'], bounds: { b: { min: -3, max: 3 } }, reference: { policy: 'snapshot', n: 500 } }), name: 'two' },
+    ];
+    const run = async (batches: (typeof chunk)[]): Promise<unknown> => {
+      const { m } = monitor(config(), { stateDir: mkdtempSync(path.join(tmpdir(), 'klaxon-batch-')) });
+      await m.init();
+      const rejected: string[] = [];
+      for (const b of batches) m.ingest('kafka', b, { onReject: (reason, stream, record) => void rejected.push(`${(record as { offset: string }).offset} ${stream} ${reason}`) });
+      await m.runDue();
+      return { streams: ['one', 'two'].map((n) => m.stream(n)), retention: m.retention(), rejects: m.rejects(), rejected };
+    };
+    const together = await run([chunk]);
+    expect(together).toEqual(await run(chunk.map((r) => [r])));
+    expect((together as { rejected: string[] }).rejected.length).toBeGreaterThan(50);
+  });
+
   it('evicts a time-bounded window by the clock and stops evaluating a stale window', async () => {
     const { m, clock } = monitor([streamConfig({ ...fast, window: { size: 500, duration: '30s' } })]);
     await m.init();
