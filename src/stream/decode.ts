@@ -61,6 +61,7 @@ interface Route {
    * at each such run, up to 63, as json-shape.ts rests its learning.
    */
   rest: number;
+  /** Such runs in a row (up to 6). */
   misses: number;
   /** Per target, per field: its slot in the scanner. */
   slots: Int32Array[];
@@ -187,21 +188,24 @@ export class Decoder {
     this.scanned += to - from;
     this.batched += to - from;
     const at = from - first;
-    const bulk = this.sinks.vectors;
-    if (bulk !== undefined) {
-      for (let t = 0; t < targets.length; t++) bulk(targets[t]!.index, rows[t]!, verdicts[t]!, at, batch, from, to);
+    const bulk = this.sinks.vectors !== undefined;
+    if (bulk) {
+      for (let t = 0; t < targets.length; t++) this.sinks.vectors!(targets[t]!.index, rows[t]!, verdicts[t]!, at, batch, from, to);
       if (scanner.refused === 0) return;
     }
     for (let i = from; i < to; i++) {
       const record = batch[i]!;
+      const row = at + i - from;
       for (let t = 0; t < targets.length; t++) {
         const target = targets[t]!;
-        const verdict = verdicts[t]![at + i - from]!;
+        const verdict = verdicts[t]![row]!;
         if (verdict !== VECTOR) this.sinks.reject(VERDICT_REASONS[verdict]!, target.index, record);
-        else if (bulk === undefined) {
-          const d = target.out.length;
-          target.out.set(rows[t]!.subarray((at + i - from) * d, (at + i - from + 1) * d));
-          this.sinks.vector(target.index, target.out, record);
+        else if (!bulk) {
+          const { out } = target;
+          const d = out.length;
+          const vectors = rows[t]!;
+          for (let f = 0; f < d; f++) out[f] = vectors[row * d + f]!;
+          this.sinks.vector(target.index, out, record);
         }
       }
     }

@@ -118,8 +118,8 @@ export class BatchScanner {
   }
 
   /**
-   * Scans the values of records [from, to), every one a Buffer, to < from + MAX_MESSAGES. The
-   * results are in `status`, `codes` and `values` until the next scan.
+   * Scans the values of records [from, to), every one a Buffer, to ≤ from + MAX_MESSAGES. The
+   * results are in `status`, `verdicts`, `rows` and `refused` until the next scan.
    */
   scan(records: readonly SourceRecord[], from: number, to: number): void {
     const n = to - from;
