@@ -91,9 +91,8 @@ function same(p: usize, at: usize, len: u32): bool {
 }
 
 /**
- * Scans n messages, message i being bytes [spans[2i] + bias, spans[2i + 1] + bias) (u32 pairs;
- * the bias, modulo 2^32, moves offsets in the buffer the messages came from to where their
- * bytes were copied). For each, status[i] is 1 when it was read, 0 when it was given up on.
+ * Scans n messages, message i being bytes [spans[2i], spans[2i + 1]) (u32 pairs). For each,
+ * status[i] is 1 when it was read, 0 when it was given up on.
  * For a message read, codes[i·k + f] is field f's outcome and values[i·k + f] its number when
  * FOUND; and for each target t, verdicts[t·n + i] is VECTOR (its vector is then row i of the
  * target's rows, which follow one another from `rows`, n·d doubles each) or the reason it
@@ -101,7 +100,7 @@ function same(p: usize, at: usize, len: u32): bool {
  * is not FOUND gives its code, or, FOUND, is out of bounds. Returns how many verdicts on the
  * messages read are not VECTOR.
  */
-export function scan(spans: usize, n: i32, bias: u32, status: usize, codes: usize, values: usize, verdicts: usize, rows: usize): i32 {
+export function scan(spans: usize, n: i32, status: usize, codes: usize, values: usize, verdicts: usize, rows: usize): i32 {
   const k = <usize>keyCount;
   let refused: i32 = 0;
   for (let i = 0; i < n; i++) {
@@ -111,7 +110,7 @@ export function scan(spans: usize, n: i32, bias: u32, status: usize, codes: usiz
     // A loop, not memory.fill: V8 calls out of the module for that, at ~20 ns a call.
     for (let f: usize = 0; f < k; f++) store<u8>(row + f, MISSING);
     message++;
-    const ok = object(<usize>(load<u32>(at) + bias), <usize>(load<u32>(at, 4) + bias), row, numbers);
+    const ok = object(<usize>load<u32>(at), <usize>load<u32>(at, 4), row, numbers);
     store<u8>(status + <usize>i, ok ? 1 : 0);
     if (!ok) continue;
     let out = rows;
@@ -194,10 +193,28 @@ function stringStop(p: usize, n: usize): usize {
   return n;
 }
 
-/** Past a run of digits from p (at most to n). */
+/**
+ * How many of the 8 bytes from p (and before n) are digits, in a row: one 8-byte load, each
+ * byte's high bit set where it is not a digit (x ^ '0' above 9, without carries between bytes).
+ */
+// @ts-ignore: decorator
+@inline
+function run8(p: usize, n: usize): usize {
+  const a = load<u64>(p) ^ 0x3030303030303030;
+  let other = (((a & 0x7f7f7f7f7f7f7f7f) + 0x7676767676767676) | a) & 0x8080808080808080;
+  const left = n - p;
+  if (left < 8) other |= 0x8080808080808080 << (<u64>left << 3);
+  return other == 0 ? 8 : <usize>(ctz(other) >> 3);
+}
+
+/** Past a run of digits from p (at most to n): most runs are within 8 bytes; longer ones go on 16 at a time. */
 // @ts-ignore: decorator
 @inline
 function digits(p: usize, n: usize): usize {
+  if (p >= n) return p;
+  const k = run8(p, n);
+  if (k < 8) return p + k;
+  p += 8;
   while (p < n) {
     const v = v128.load(p);
     const other = i8x16.gt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(9));

@@ -5,8 +5,7 @@ import { JSON_SCAN_WASM } from './json-scan-wasm.js';
  * The decoder's batch scanner: the top-level numeric fields of many JSON messages read in one
  * call into WebAssembly (assembly/json-scan.ts), instead of json-fields.ts's scan a message at a
  * time, and each stream's vector made there too: a verdict per message and stream (its vector,
- * or the reason it has none), and the vectors one after another. A Kafka fetch holds its
- * messages in one buffer, so a chunk's bytes go over in one copy. It is sure or it gives up,
+ * or the reason it has none), and the vectors one after another. It is sure or it gives up,
  * message by message, as json-fields.ts does; a message it gives up on is the JavaScript
  * scanner's (and JSON.parse's), so every message decodes as before.
  *
@@ -15,14 +14,14 @@ import { JSON_SCAN_WASM } from './json-scan-wasm.js';
  *
  * Memory: the module's own data, then from 64 KiB the configuration (the scanner last used
  * writes its own), then a chunk's spans, outcomes, numbers, verdicts, vectors and bytes,
- * growing the memory as a chunk needs. Growing detaches the views, so they are taken again
- * after each scan.
+ * growing the memory as a chunk needs (WebAssembly memory never shrinks: a chunk of very large
+ * messages keeps its room). Growing detaches the views, so they are taken again after it.
  */
 
 interface Exports {
   memory: WebAssembly.Memory;
   configure(table: number, n: number, seen: number, shape: number, targets: number, t: number): void;
-  scan(spans: number, n: number, bias: number, status: number, codes: number, values: number, verdicts: number, rows: number): number;
+  scan(spans: number, n: number, status: number, codes: number, values: number, verdicts: number, rows: number): number;
   dataEnd(): number;
 }
 
@@ -131,46 +130,28 @@ export class BatchScanner {
     const valuesAt = (verdictsAt + n * this.targets.length + 7) & ~7;
     const rowsAt = valuesAt + 8 * n * k;
     const bytesAt = rowsAt + 8 * n * this.targets.reduce((sum, t) => sum + t.fields.length, 0);
-    reserve(bytesAt);
-    // Each message's place in the buffer it came from, straight into the spans; and whether they
-    // all came from one (a fetch's), close together (no more than a few times their own bytes).
-    let spans = new Uint32Array(memory.buffer, spansAt, 2 * n);
-    let shared: ArrayBufferLike | undefined = (records[from]!.value as Buffer).buffer;
-    let low = Infinity;
-    let high = 0;
-    let total = 0;
+    reserve(bytesAt + READ_PAST);
+    if (configured !== this) this.configure();
+    // Each message's bytes copied after the last (a copy each is cheaper than finding out
+    // whether they share a buffer: reading a Buffer's `buffer` takes longer than a short copy).
+    let buffer = memory.buffer;
+    let bytes = new Uint8Array(buffer);
+    let spans = new Uint32Array(buffer, spansAt, 2 * n);
+    let at = bytesAt;
     for (let i = 0; i < n; i++) {
       const v = records[from + i]!.value as Buffer;
-      const start = v.byteOffset;
-      const end = start + v.length;
-      spans[2 * i] = start;
-      spans[2 * i + 1] = end;
-      total += end - start;
-      if (v.buffer !== shared) shared = undefined;
-      if (start < low) low = start;
-      if (end > high) high = end;
-    }
-    const span = shared !== undefined && high - low <= 4 * total + PAGE ? high - low : -1;
-    reserve(bytesAt + (span >= 0 ? span : total) + READ_PAST);
-    const buffer = memory.buffer;
-    if (configured !== this) this.configure();
-    const bytes = new Uint8Array(buffer);
-    let bias = 0;
-    if (span >= 0) {
-      // One copy of the span; the spans move by where it lands.
-      bytes.set(new Uint8Array(shared!, low, span), bytesAt);
-      bias = (bytesAt - low) >>> 0;
-    } else {
-      spans = new Uint32Array(buffer, spansAt, 2 * n);
-      let at = bytesAt;
-      for (let i = 0; i < n; i++) {
-        const v = records[from + i]!.value as Buffer;
-        bytes.set(v, at);
-        spans[2 * i] = at;
-        spans[2 * i + 1] = at += v.length;
+      const end = at + v.length;
+      if (end + READ_PAST > bytes.length) {
+        reserve(2 * (end + READ_PAST));
+        buffer = memory.buffer;
+        bytes = new Uint8Array(buffer);
+        spans = new Uint32Array(buffer, spansAt, 2 * n);
       }
+      bytes.set(v, at);
+      spans[2 * i] = at;
+      spans[2 * i + 1] = at = end;
     }
-    this.refused = exports.scan(spansAt, n, bias, statusAt, codesAt, valuesAt, verdictsAt, rowsAt);
+    this.refused = exports.scan(spansAt, n, statusAt, codesAt, valuesAt, verdictsAt, rowsAt);
     this.status = new Uint8Array(buffer, statusAt, n);
     let rows = rowsAt;
     this.targets.forEach((t, i) => {
