@@ -108,12 +108,12 @@ export class Monitor implements MonitorView, MonitorControl {
   private originRecord: SourceRecord | undefined;
   private originValue: RecordOrigin | undefined;
   /**
-   * The origins of the records a `vectors` sink call covers, kept for the next streams' calls
-   * over the same records (lane -1: none); `originsFor` says which, until the batch ends.
+   * The timestamps and origins of the records a `vectors` sink call covers, kept for the next
+   * streams' calls over the same records (lane -1: none); `originsFor` says which, until the
+   * batch ends.
    */
-  private readonly origins = { lanes: new Int32Array(MAX_MESSAGES), positions: new Float64Array(MAX_MESSAGES) };
+  private readonly origins = { times: new Float64Array(MAX_MESSAGES), lanes: new Int32Array(MAX_MESSAGES), positions: new Float64Array(MAX_MESSAGES) };
   private originsFor: { records: readonly SourceRecord[]; from: number; to: number } | undefined;
-  private readonly rowOrigin: RecordOrigin = { lane: -1, position: 0 };
 
   private running: Promise<number> | undefined;
   private loop: Promise<void> | undefined;
@@ -163,19 +163,8 @@ export class Monitor implements MonitorView, MonitorControl {
       vectors: (target, rows, verdicts, at, records, from, to) => {
         const state = this.states[target]!;
         if (this.owned !== undefined && !this.owned.has(state.name)) return;
-        const origins = this.originsOf(records, from, to);
-        const d = state.dimension;
-        for (let i = 0; i < to - from; i++) {
-          if (verdicts[at + i] !== 0) continue;
-          const record = records[from + i]!;
-          let origin: RecordOrigin | undefined;
-          if (origins.lanes[i]! >= 0) {
-            origin = this.rowOrigin;
-            origin.lane = origins.lanes[i]!;
-            origin.position = origins.positions[i]!;
-          }
-          state.push(rows, record.timestampMs ?? this.batchNowMs, origin, this.batchReplay, (at + i) * d);
-        }
+        const { times, lanes, positions } = this.originsOf(records, from, to);
+        state.pushRows(rows, at, to - from, verdicts, times, lanes, positions, this.batchReplay);
       },
       reject: (reason, target, record) => {
         if (this.batchReplay) return;
@@ -303,14 +292,15 @@ export class Monitor implements MonitorView, MonitorControl {
     return owned === undefined ? this.states : this.states.filter((s) => owned.has(s.name));
   }
 
-  /** The origins of records [from, to), computed once for all the streams they feed. */
-  private originsOf(records: readonly SourceRecord[], from: number, to: number): { lanes: Int32Array; positions: Float64Array } {
+  /** The timestamps and origins of records [from, to), computed once for all the streams they feed. */
+  private originsOf(records: readonly SourceRecord[], from: number, to: number): { times: Float64Array; lanes: Int32Array; positions: Float64Array } {
     const o = this.originsFor;
     if (o !== undefined && o.records === records && o.from === from && o.to === to) return this.origins;
-    const { lanes, positions } = this.origins;
+    const { times, lanes, positions } = this.origins;
     for (let i = from; i < to; i++) {
-      const { partition, offset } = records[i]!;
+      const { partition, offset, timestampMs } = records[i]!;
       const none = partition === undefined || offset === undefined;
+      times[i - from] = timestampMs ?? this.batchNowMs;
       lanes[i - from] = none ? -1 : this.laneOf(records[i]!.topic, partition);
       positions[i - from] = none ? 0 : decimal(offset);
     }

@@ -219,6 +219,12 @@ export class StreamReference {
     c.count++;
   }
 
+  /** Whether vectors offered to `collect` are still taken. */
+  get collects(): boolean {
+    const c = this.collecting;
+    return c !== undefined && c.count < c.n;
+  }
+
   /** Vectors collected so far (the reference's sample count once it is set). */
   get collected(): number {
     return this.model ? this.samples : (this.collecting?.count ?? 0);

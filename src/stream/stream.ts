@@ -428,6 +428,27 @@ export class StreamState {
     this.ref.collect(v, origin, offset);
   }
 
+  /**
+   * `push` for many vectors (see SlidingWindow.pushRows): row first + i of `rows` where
+   * verdicts[first + i] is 0, stamped times[i], from lanes[i], positions[i] (lane -1: none).
+   * While the reference is still being collected, a vector at a time.
+   */
+  pushRows(rows: Float64Array, first: number, count: number, verdicts: Uint8Array, times: Float64Array, lanes: Int32Array, positions: Float64Array, replay: boolean): void {
+    if (this.ref.collects) {
+      const d = this.dimension;
+      const origin = { lane: -1, position: 0 };
+      for (let i = 0; i < count; i++) {
+        if (verdicts[first + i] !== 0) continue;
+        origin.lane = lanes[i]!;
+        origin.position = positions[i]!;
+        this.push(rows, times[i]!, origin.lane >= 0 ? origin : undefined, replay, (first + i) * d);
+      }
+      return;
+    }
+    const offered = this.window.pushRows(rows, first, count, verdicts, times, lanes, positions);
+    if (!replay) this.records += offered;
+  }
+
   // ---------------------------------------------------------------- scheduling
 
   /** Whether `process` has something to do now. Cheap: the scheduler asks every stream every tick. */

@@ -77,6 +77,58 @@ export class SlidingWindow {
     return true;
   }
 
+  /**
+   * `push` and `tagNewest` for many vectors: row first + i of `rows` (dimension values each),
+   * for i < count where verdicts[first + i] is 0, with timestamp times[i] and origin lanes[i],
+   * positions[i] (lane -1: untagged). Returns how many it was offered (verdict 0), added or,
+   * in an age-bounded window, too old. A count-bounded window takes them in one loop over its
+   * ring; an age-bounded one a vector at a time.
+   */
+  pushRows(rows: Float64Array, first: number, count: number, verdicts: Uint8Array, times: Float64Array, lanes: Int32Array, positions: Float64Array): number {
+    const d = this.dimension;
+    let added = 0;
+    if (this.times !== undefined) {
+      for (let i = 0; i < count; i++) {
+        if (verdicts[first + i] !== 0) continue;
+        added++;
+        if (this.push(rows, times[i]!, (first + i) * d) && lanes[i]! >= 0) this.tagNewest(lanes[i]!, positions[i]!);
+      }
+      return added;
+    }
+    const capacity = this.capacity;
+    const data = this.data;
+    let head = this.head;
+    let size = this.count;
+    for (let i = 0; i < count; i++) {
+      if (verdicts[first + i] !== 0) continue;
+      let slot: number;
+      if (size < capacity) {
+        slot = head + size;
+        if (slot >= capacity) slot -= capacity;
+        size++;
+      } else {
+        slot = head;
+        head = head + 1 === capacity ? 0 : head + 1;
+      }
+      const from = (first + i) * d;
+      for (let j = 0; j < d; j++) data[slot * d + j] = rows[from + j]!;
+      const lane = lanes[i]!;
+      if (lane >= 0) {
+        if (this.lanes === undefined) {
+          this.lanes = new Int32Array(capacity).fill(-1);
+          this.positions = new Float64Array(capacity);
+        }
+        this.lanes[slot] = lane;
+        this.positions![slot] = positions[i]!;
+      }
+      added++;
+    }
+    this.head = head;
+    this.count = size;
+    this.changes += added;
+    return added;
+  }
+
   /** Records where the newest vector came from; call right after a `push` that returned true. */
   tagNewest(lane: number, position: number): void {
     if (this.count === 0) return;

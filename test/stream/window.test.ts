@@ -100,3 +100,38 @@ describe('SlidingWindow, time bound', () => {
     }
   });
 });
+
+describe('SlidingWindow.pushRows', () => {
+  /** The window's vectors, its oldest position per lane, its version and what pushRows returned. */
+  const state = (w: SlidingWindow, offered: number): unknown => {
+    const oldest = new Map<number, number>();
+    w.oldestPositions(oldest);
+    return { data: Array.from(w.toArray()), oldest: [...oldest], version: w.version, size: w.size, offered };
+  };
+
+  it.each([
+    ['count bound', { dimension: 2, capacity: 7 }],
+    ['age bound', { dimension: 2, capacity: 50, maxAgeMs: 30 }],
+  ])('does what push and tagNewest do a vector at a time (%s)', (_, options) => {
+    const one = new SlidingWindow(options);
+    const many = new SlidingWindow(options);
+    let t = 0;
+    for (let round = 0; round < 12; round++) {
+      const count = 1 + ((round * 5) % 9);
+      const first = round % 3;
+      const rows = Float64Array.from({ length: 2 * (first + count) }, (_, i) => round * 100 + i);
+      const verdicts = Uint8Array.from({ length: first + count }, (_, i) => ((i + round) % 4 === 0 ? 2 : 0));
+      // Late timestamps now and then (too old for the age bound), untagged origins now and then.
+      const times = Float64Array.from({ length: count }, (_, i) => (i % 5 === 4 ? t - 40 : (t += 3)));
+      const lanes = Int32Array.from({ length: count }, (_, i) => (round > 4 && i % 3 === 1 ? -1 : (round + i) % 2));
+      const positions = Float64Array.from({ length: count }, (_, i) => 1000 * round + i);
+      let offered = 0;
+      for (let i = 0; i < count; i++) {
+        if (verdicts[first + i] !== 0) continue;
+        offered++;
+        if (one.push(rows, times[i]!, (first + i) * 2) && lanes[i]! >= 0) one.tagNewest(lanes[i]!, positions[i]!);
+      }
+      expect(state(many, many.pushRows(rows, first, count, verdicts, times, lanes, positions))).toEqual(state(one, offered));
+    }
+  });
+});
