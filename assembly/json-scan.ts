@@ -41,13 +41,14 @@ let message: u32 = 0;
  * producer mostly repeat their keys in the same order, so member i is first compared, 16 bytes
  * at a time, with the bytes `"key":` member i had last time, instead of reading its key and
  * looking it up. Identical bytes mean an identical key, so the outcome is the one reading the
- * key would have had. Entry i: its bytes' address and length (u32 each), its field (i32, -1
- * for none); the bytes SHAPE_KEY apart from `shapeBytes`.
+ * key would have had. Entry i (SHAPE_ENTRY bytes): its length, its field (-1 for none), the
+ * bytes.
  */
 const SHAPE_MEMBERS: i32 = 32;
 const SHAPE_KEY: u32 = 32;
+/** An entry: the length (u32), the field (i32), 8 bytes unused, then the SHAPE_KEY bytes. */
+const SHAPE_ENTRY: usize = 16 + <usize>SHAPE_KEY;
 let shapeTable: usize = 0;
-let shapeBytes: usize = 0;
 let shapeCount: i32 = 0;
 
 /**
@@ -63,7 +64,7 @@ const OUT_OF_BOUNDS: u8 = 4;
 
 /**
  * Sets the fields read by `scan`: keys as (address, length) pairs at `table`; `seen` has room
- * for n u32; `shape` for SHAPE_MEMBERS · (12 + SHAPE_KEY) bytes; the targets' table (see
+ * for n u32; `shape` for SHAPE_MEMBERS · SHAPE_ENTRY bytes; the targets' table (see
  * `targetTable`). The shape starts empty.
  */
 export function configure(table: usize, n: i32, seen: usize, shape: usize, targets: usize, t: i32): void {
@@ -73,21 +74,20 @@ export function configure(table: usize, n: i32, seen: usize, shape: usize, targe
   memory.fill(seen, 0, (<usize>n) << 2);
   message = 0;
   shapeTable = shape;
-  shapeBytes = shape + 12 * <usize>SHAPE_MEMBERS;
   shapeCount = 0;
   targetTable = targets;
   targetCount = t;
 }
 
-/** Whether bytes [p, p + len) equal [at, at + len); len ≤ SHAPE_KEY, and both may be read 32 bytes long. */
+/** Whether the bytes from p are those of the shape entry at `entry` (p + its length ≤ the end; both may be read 32 bytes long). */
 // @ts-ignore: decorator
 @inline
-function same(p: usize, at: usize, len: u32): bool {
-  const low = i8x16.bitmask(i8x16.eq(v128.load(p), v128.load(at))) & lanes(len);
-  if (low != lanes(len)) return false;
+function same(p: usize, entry: usize, len: u32): bool {
+  const low = lanes(len);
+  if ((i8x16.bitmask(i8x16.eq(v128.load(p), v128.load(entry, 16))) & low) != low) return false;
   if (len <= 16) return true;
-  const rest = <usize>len - 16;
-  return (i8x16.bitmask(i8x16.eq(v128.load(p, 16), v128.load(at, 16))) & lanes(rest)) == lanes(rest);
+  const rest = lanes(<usize>len - 16);
+  return (i8x16.bitmask(i8x16.eq(v128.load(p, 16), v128.load(entry, 32))) & rest) == rest;
 }
 
 /**
@@ -466,10 +466,10 @@ function object(p: usize, n: usize, codes: usize, values: usize): bool {
     let f: i32 = -1;
     let known = false;
     if (member < shapeCount) {
-      const entry = shapeTable + 12 * <usize>member;
-      const len = load<u32>(entry, 4);
-      if (p + <usize>len <= n && same(p, <usize>load<u32>(entry), len)) {
-        f = load<i32>(entry, 8);
+      const entry = shapeTable + SHAPE_ENTRY * <usize>member;
+      const len = load<u32>(entry);
+      if (p + <usize>len <= n && same(p, entry, len)) {
+        f = load<i32>(entry, 4);
         p += <usize>len;
         known = true;
       } else shapeCount = member; // learnt again from here
@@ -496,24 +496,27 @@ function object(p: usize, n: usize, codes: usize, values: usize): bool {
       p = colon + 1;
       const len = <u32>(p - from);
       if (member == shapeCount && member < SHAPE_MEMBERS && len <= SHAPE_KEY) {
-        const entry = shapeTable + 12 * <usize>member;
-        const at = shapeBytes + <usize>(member * SHAPE_KEY);
-        memory.copy(at, from, <usize>len);
-        store<u32>(entry, <u32>at);
-        store<u32>(entry, len, 4);
-        store<i32>(entry, f, 8);
+        const entry = shapeTable + SHAPE_ENTRY * <usize>member;
+        memory.copy(entry + 16, from, <usize>len);
+        store<u32>(entry, len);
+        store<i32>(entry, f, 4);
         shapeCount = member + 1;
       }
     }
-    p = ws(p, n);
     if (p >= n) return false;
-    const c = <u32>load<u8>(p);
+    let c = <u32>load<u8>(p);
+    if (c <= 0x20) {
+      p = ws(p, n);
+      if (p >= n) return false;
+      c = <u32>load<u8>(p);
+    }
     if (f < 0) {
       if (c == 0x22) {
         // A string, most often without escapes: its end found here, an escape left to skipString.
         p = stringStop(p + 1, n);
         p = p < n && load<u8>(p) == 0x22 ? p + 1 : skipString(p, n);
-      } else p = c == 0x7b || c == 0x5b ? skipContainer(p, n, 2) : skipPrimitive(p, n);
+      } else if (c == 0x2d || isDigit(c)) p = skipNumber(p, n);
+      else p = c == 0x7b || c == 0x5b ? skipContainer(p, n, 2) : skipPrimitive(p, n);
     } else {
       const seen = seenTable + ((<usize>f) << 2);
       if (load<u32>(seen) == message) return false; // a duplicate key: JSON.parse keeps the last

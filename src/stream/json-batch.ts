@@ -32,8 +32,8 @@ const PAGE = 65_536;
 const CONFIG_AT = PAGE;
 /** The keys' table, their bytes, the duplicate marks, the shape and the targets: at most this much. */
 const CONFIG_BYTES = 16_384;
-/** The scanner's record of the last message's members (assembly/json-scan.ts: 32 of 12 + 32 bytes). */
-const SHAPE_BYTES = 32 * (12 + 32);
+/** The scanner's record of the last message's members (assembly/json-scan.ts: 32 of 16 + 32 bytes). */
+const SHAPE_BYTES = 32 * (16 + 32);
 /** How far past a message the scanner may read (two 16-byte loads). */
 const READ_PAST = 32;
 const CHUNK_AT = CONFIG_AT + CONFIG_BYTES;
