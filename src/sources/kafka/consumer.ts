@@ -29,6 +29,12 @@ export interface KafkaTuning {
   staleAfterMs: number;
   /** Records handed to the monitor at a time; heartbeats go in between. */
   chunk: number;
+  /**
+   * Partitions' batches applied at once (kafkajs `partitionsConsumedConcurrently`): one
+   * batch's commit round trip overlaps another's records being applied. A checkpoint waits
+   * until none is in flight, so it still describes the state at the committed offsets.
+   */
+  concurrency: number;
 }
 
 export const DEFAULT_TUNING: KafkaTuning = {
@@ -37,6 +43,7 @@ export const DEFAULT_TUNING: KafkaTuning = {
   lagPollMs: 5_000,
   staleAfterMs: 10_000,
   chunk: 2_000,
+  concurrency: 3,
 };
 
 export interface KafkaSourceDeps {
@@ -131,9 +138,10 @@ export class KafkaSource implements Source {
 
   private joined = false;
   private lastResponseMs = -Infinity;
-  private inBatch = false;
-  /** The last `eachBatch` kafkajs started (settled once it returned, its checkpoint included). */
-  private lastBatch: Promise<void> = Promise.resolve();
+  /** Batches being applied now: kafkajs hands over several partitions' at once (KafkaTuning.concurrency). */
+  private batchesInFlight = 0;
+  /** The `eachBatch` calls kafkajs started and that have not returned (settled once they did, their checkpoint included). */
+  private readonly batches = new Set<Promise<void>>();
   private lastCheckpointMs = -Infinity;
   private checkpointing = false;
   /** An operator decision came in: the next chance writes a checkpoint, whatever the interval. */
@@ -200,7 +208,7 @@ export class KafkaSource implements Source {
 
   isConnected(): boolean {
     if (!this.joined) return false;
-    return this.inBatch || this.deps.clock.now() - this.lastResponseMs < this.tuning.staleAfterMs;
+    return this.batchesInFlight > 0 || this.deps.clock.now() - this.lastResponseMs < this.tuning.staleAfterMs;
   }
 
   // ---------------------------------------------------------------- supervision
@@ -290,10 +298,12 @@ export class KafkaSource implements Source {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        partitionsConsumedConcurrently: this.tuning.concurrency,
         eachBatch: (payload) => {
           const run = this.eachBatch(payload, sink, consumer!);
-          this.lastBatch = run.catch(() => undefined);
+          const settled = run.catch(() => undefined);
+          this.batches.add(settled);
+          void settled.then(() => this.batches.delete(settled));
           return run;
         },
       });
@@ -320,7 +330,7 @@ export class KafkaSource implements Source {
         // lose a re-baseline or mute made since. The batch in progress stops at its chunk's end
         // and commits (eachBatch); a checkpoint already being written (an operator decision's)
         // ends first, or this one would be skipped and the store closed under it.
-        await this.lastBatch;
+        await Promise.all([...this.batches]);
         await this.checkpointWrite;
         await finalCheckpoint();
       }
@@ -564,7 +574,7 @@ export class KafkaSource implements Source {
       this.progress.hold(p.pause());
       return;
     }
-    this.inBatch = true;
+    this.batchesInFlight++;
     try {
       await this.deliver(p, key, sink);
       await this.commit(p, key, topic, partition, high);
@@ -572,7 +582,7 @@ export class KafkaSource implements Source {
       this.redeliverUncommitted(consumer, key, topic, partition, err);
       throw err;
     } finally {
-      this.inBatch = false;
+      this.batchesInFlight--;
     }
     await this.checkpoint(false);
   }
@@ -664,7 +674,7 @@ export class KafkaSource implements Source {
    * no records arrive is kept too), on an operator decision and at a stop.
    */
   private async checkpoint(now: boolean): Promise<void> {
-    if (!this.checkpointer || this.checkpointing || this.inBatch || !this.progress.settled()) return;
+    if (!this.checkpointer || this.checkpointing || this.batchesInFlight > 0 || !this.progress.settled()) return;
     if (!now && !this.decisionPending && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
     this.lastCheckpointMs = this.deps.clock.now();
     this.checkpointing = true;
