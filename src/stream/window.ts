@@ -86,15 +86,16 @@ export class SlidingWindow {
    */
   pushRows(rows: Float64Array, first: number, count: number, verdicts: Uint8Array, times: Float64Array, lanes: Int32Array, positions: Float64Array): number {
     const d = this.dimension;
-    let added = 0;
     if (this.times !== undefined) {
+      let offered = 0;
       for (let i = 0; i < count; i++) {
         if (verdicts[first + i] !== 0) continue;
-        added++;
+        offered++;
         if (this.push(rows, times[i]!, (first + i) * d) && lanes[i]! >= 0) this.tagNewest(lanes[i]!, positions[i]!);
       }
-      return added;
+      return offered;
     }
+    let added = 0;
     const capacity = this.capacity;
     const data = this.data;
     let head = this.head;
