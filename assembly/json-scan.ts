@@ -9,9 +9,10 @@
 //
 // Addresses are byte offsets into this module's memory, laid out by json-batch.ts. A message
 // is bytes [start, end); every read is checked against its end, as the bytes after it belong
-// to the next message. Runs of string bytes and of digits are found 16 bytes at a time (SIMD):
-// those loads may reach up to 15 bytes past a message's end (json-batch.ts leaves that much room
-// after the last), and lanes past the end are masked off.
+// to the next message. Runs of string bytes and of digits are found 8 or 16 bytes at a time
+// (64-bit words, SIMD), and a repeated member's bytes compared 16 at a time: those loads may
+// reach up to 31 bytes past a message's end (json-batch.ts leaves that much room after the
+// last), and what lies past the end is masked off.
 
 /** Outcomes per field, as json-fields.ts numbers them. */
 const FOUND: u8 = 0;
