@@ -29,12 +29,6 @@ export interface KafkaTuning {
   staleAfterMs: number;
   /** Records handed to the monitor at a time; heartbeats go in between. */
   chunk: number;
-  /**
-   * Partitions' batches applied at once (kafkajs `partitionsConsumedConcurrently`): one
-   * batch's commit round trip overlaps another's records being applied. A checkpoint waits
-   * until none is in flight, so it still describes the state at the committed offsets.
-   */
-  concurrency: number;
 }
 
 export const DEFAULT_TUNING: KafkaTuning = {
@@ -43,7 +37,6 @@ export const DEFAULT_TUNING: KafkaTuning = {
   lagPollMs: 5_000,
   staleAfterMs: 10_000,
   chunk: 2_000,
-  concurrency: 3,
 };
 
 export interface KafkaSourceDeps {
@@ -138,10 +131,9 @@ export class KafkaSource implements Source {
 
   private joined = false;
   private lastResponseMs = -Infinity;
-  /** Batches being applied now: kafkajs hands over several partitions' at once (KafkaTuning.concurrency). */
-  private batchesInFlight = 0;
-  /** The `eachBatch` calls kafkajs started and that have not returned (settled once they did, their checkpoint included). */
-  private readonly batches = new Set<Promise<void>>();
+  private inBatch = false;
+  /** The last `eachBatch` kafkajs started (settled once it returned, its checkpoint included). */
+  private lastBatch: Promise<void> = Promise.resolve();
   private lastCheckpointMs = -Infinity;
   private checkpointing = false;
   /** An operator decision came in: the next chance writes a checkpoint, whatever the interval. */
@@ -208,7 +200,7 @@ export class KafkaSource implements Source {
 
   isConnected(): boolean {
     if (!this.joined) return false;
-    return this.batchesInFlight > 0 || this.deps.clock.now() - this.lastResponseMs < this.tuning.staleAfterMs;
+    return this.inBatch || this.deps.clock.now() - this.lastResponseMs < this.tuning.staleAfterMs;
   }
 
   // ---------------------------------------------------------------- supervision
@@ -298,12 +290,10 @@ export class KafkaSource implements Source {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.tuning.concurrency,
+        partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => {
           const run = this.eachBatch(payload, sink, consumer!);
-          const settled = run.catch(() => undefined);
-          this.batches.add(settled);
-          void settled.then(() => this.batches.delete(settled));
+          this.lastBatch = run.catch(() => undefined);
           return run;
         },
       });
@@ -330,7 +320,7 @@ export class KafkaSource implements Source {
         // lose a re-baseline or mute made since. The batches in progress stop at their chunk's
         // end and commit (eachBatch); a checkpoint already being written (an operator decision's)
         // ends first, or this one would be skipped and the store closed under it.
-        await Promise.all([...this.batches]);
+        await this.lastBatch;
         await this.checkpointWrite;
         await finalCheckpoint();
       }
@@ -574,7 +564,7 @@ export class KafkaSource implements Source {
       this.progress.hold(p.pause());
       return;
     }
-    this.batchesInFlight++;
+    this.inBatch = true;
     try {
       await this.deliver(p, key, sink);
       await this.commit(p, key, topic, partition, high);
@@ -582,7 +572,7 @@ export class KafkaSource implements Source {
       this.redeliverUncommitted(consumer, key, topic, partition, err);
       throw err;
     } finally {
-      this.batchesInFlight--;
+      this.inBatch = false;
     }
     await this.checkpoint(false);
   }
@@ -674,7 +664,7 @@ export class KafkaSource implements Source {
    * no records arrive is kept too), on an operator decision and at a stop.
    */
   private async checkpoint(now: boolean): Promise<void> {
-    if (!this.checkpointer || this.checkpointing || this.batchesInFlight > 0 || !this.progress.settled()) return;
+    if (!this.checkpointer || this.checkpointing || this.inBatch || !this.progress.settled()) return;
     if (!now && !this.decisionPending && this.deps.clock.now() - this.lastCheckpointMs < this.config.checkpointIntervalSeconds * 1000) return;
     this.lastCheckpointMs = this.deps.clock.now();
     this.checkpointing = true;
