@@ -150,12 +150,12 @@ export class Decoder {
       }
       const resting = end - i >= MIN_RUN && r.rest > 0;
       if (resting) r.rest--;
-      if (end - i < MIN_RUN || resting) {
-        // A short run (or none, or a resting scanner): one by one, up to the next record the run did not take.
+      // A short run (or none, a resting scanner, or one whose memory cannot hold the run): one
+      // by one, up to the next record the run did not take.
+      if (end - i < MIN_RUN || resting || !scanner!.scan(batch, i, end)) {
         for (const stop = Math.max(end, i + 1); i < stop; i++) this.decodeIn(r, batch[i]!);
         continue;
       }
-      scanner!.scan(batch, i, end);
       // The messages read go over in stretches, each before the next given up on is decoded.
       const status = scanner!.status;
       const first = i;

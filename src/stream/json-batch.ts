@@ -118,9 +118,11 @@ export class BatchScanner {
 
   /**
    * Scans the values of records [from, to), every one a Buffer, to ≤ from + MAX_MESSAGES. The
-   * results are in `status`, `verdicts`, `rows` and `refused` until the next scan.
+   * results are in `status`, `verdicts`, `rows` and `refused` until the next scan. False, with
+   * nothing scanned, when the module's memory cannot hold the chunk (WebAssembly memory ends at
+   * 4 GiB): the caller decodes those messages one by one.
    */
-  scan(records: readonly SourceRecord[], from: number, to: number): void {
+  scan(records: readonly SourceRecord[], from: number, to: number): boolean {
     const n = to - from;
     const k = this.keys.length;
     const spansAt = CHUNK_AT;
@@ -130,7 +132,7 @@ export class BatchScanner {
     const valuesAt = (verdictsAt + n * this.targets.length + 7) & ~7;
     const rowsAt = valuesAt + 8 * n * k;
     const bytesAt = rowsAt + 8 * n * this.targets.reduce((sum, t) => sum + t.fields.length, 0);
-    reserve(bytesAt + READ_PAST);
+    if (!reserve(bytesAt + READ_PAST)) return false;
     if (configured !== this) this.configure();
     // Each message's bytes copied after the last (a copy each is cheaper than finding out
     // whether they share a buffer: reading a Buffer's `buffer` takes longer than a short copy).
@@ -142,7 +144,7 @@ export class BatchScanner {
       const v = records[from + i]!.value as Buffer;
       const end = at + v.length;
       if (end + READ_PAST > bytes.length) {
-        reserve(2 * (end + READ_PAST));
+        if (!reserve(end + READ_PAST)) return false;
         buffer = memory.buffer;
         bytes = new Uint8Array(buffer);
         spans = new Uint32Array(buffer, spansAt, 2 * n);
@@ -159,11 +161,29 @@ export class BatchScanner {
       this.rows[i] = new Float64Array(buffer, rows, n * t.fields.length);
       rows += 8 * n * t.fields.length;
     });
+    return true;
   }
 }
 
-/** Grows the module's memory to at least `bytes`; every view of it must be taken again after. */
-function reserve(bytes: number): void {
+/** The most a 32-bit WebAssembly memory holds. */
+const MAX_MEMORY = 65_536 * PAGE;
+
+/**
+ * Grows the module's memory to at least `bytes`, to twice that when it can (fewer grows as
+ * chunks get larger); false when it cannot. Every view of the memory must be taken again after.
+ */
+function reserve(bytes: number): boolean {
   const have = memory.buffer.byteLength;
-  if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE));
+  if (bytes <= have) return true;
+  if (bytes > MAX_MEMORY) return false;
+  const pages = (target: number): number => Math.ceil((target - have) / PAGE);
+  for (const target of [Math.min(2 * bytes, MAX_MEMORY), bytes]) {
+    try {
+      memory.grow(pages(target));
+      return true;
+    } catch {
+      // the engine refused this much (its own limit, or the machine's): try the least that will do
+    }
+  }
+  return false;
 }

@@ -317,15 +317,15 @@ export class KafkaSource implements Source {
       if (consumer && this.stopping) {
         // The last checkpoint goes out while this member still holds its partitions: leaving
         // first let a member that took them over at once restore the checkpoint before it, and
-        // lose a re-baseline or mute made since. The batches in progress stop at their chunk's
-        // end and commit (eachBatch); a checkpoint already being written (an operator decision's)
+        // lose a re-baseline or mute made since. The batch in progress stops at its chunk's end
+        // and commits (eachBatch); a checkpoint already being written (an operator decision's)
         // ends first, or this one would be skipped and the store closed under it.
         await this.lastBatch;
         await this.checkpointWrite;
         await finalCheckpoint();
       }
       if (consumer) {
-        // Waits for the batches in progress (a session ending otherwise): they finish their chunk and commit.
+        // Waits for a batch in progress (a session ending otherwise): it finishes its chunk and commits.
         await consumer.disconnect().catch((err: unknown) => log?.warn({ err }, 'kafka consumer did not disconnect cleanly'));
       } else if (this.stopping) await finalCheckpoint();
       await admin.disconnect().catch(() => undefined);
