@@ -190,6 +190,17 @@ const record = fc.tuple(ws, objectText, ws).map((parts) => parts.join(''));
 const INTERESTING = [0x7b, 0x7d, 0x5b, 0x5d, 0x22, 0x5c, 0x2c, 0x3a, 0x20, 0x30, 0x31, 0x2d, 0x2b, 0x65, 0x2e, 0x6e, 0x75, 0x00, 0x0a, 0x1f, 0x7f, 0x80, 0xbf, 0xc3, 0xe2, 0xed, 0xef, 0xf0, 0xff];
 const byte = fc.oneof(fc.constantFrom(...INTERESTING), fc.integer({ min: 0, max: 255 }));
 
+/** A copy of `base` with one edit: delete, insert or replace the byte at `where` (0–1 of the way), truncate there, or none. */
+function edited(base: readonly number[], [op, where, x]: readonly [string, number, number]): number[] {
+  const b = [...base];
+  const i = Math.min(b.length, Math.floor(where * (b.length + 1)));
+  if (op === 'delete') b.splice(i, 1);
+  else if (op === 'insert') b.splice(i, 0, x);
+  else if (op === 'replace') b[i] = x;
+  else if (op === 'truncate') b.length = i;
+  return b;
+}
+
 /** A valid record broken (or not) by one to three edits: delete, insert, replace, truncate. */
 const mutated = fc
   .tuple(
@@ -198,13 +209,7 @@ const mutated = fc
   )
   .map(([text, edits]) => {
     let b = [...Buffer.from(text, 'utf8')];
-    for (const [op, where, x] of edits) {
-      const i = Math.min(b.length, Math.floor(where * (b.length + 1)));
-      if (op === 'delete') b.splice(i, 1);
-      else if (op === 'insert') b.splice(i, 0, x);
-      else if (op === 'replace') b[i] = x;
-      else b = b.slice(0, i);
-    }
+    for (const edit of edits) b = edited(b, edit);
     return Buffer.from(b);
   });
 
@@ -367,13 +372,8 @@ describe('Decoder fast path (the JSON scanner) against JSON.parse', () => {
       fc.property(record, fc.array(edit, { minLength: 1, maxLength: 8 }), fc.uint8Array({ maxLength: 8 }), (text, edits, after) => {
         // The record, then edits of it one at a time, each in a buffer with other bytes after it.
         const base = [...Buffer.from(text, 'utf8')];
-        for (const [op, where, x] of edits) {
-          const b = [...base];
-          const i = Math.min(b.length, Math.floor(where * (b.length + 1)));
-          if (op === 'delete') b.splice(i, 1);
-          else if (op === 'insert') b.splice(i, 0, x);
-          else if (op === 'replace') b[i] = x;
-          else if (op === 'truncate') b.length = i;
+        for (const edit of edits) {
+          const b = edited(base, edit);
           d.check(Buffer.from([...b, ...after]).subarray(0, b.length));
         }
       }),
@@ -466,15 +466,7 @@ describe('Decoder batch path (the WebAssembly scanner) against JSON.parse', () =
       fc.property(record, fc.array(edit, { minLength: MIN_RUN, maxLength: 16 }), (text, edits) => {
         // The record, then edits of it, each in one buffer after the other, as a fetch holds them.
         const base = [...Buffer.from(text, 'utf8')];
-        const parts = edits.map(([op, where, x]) => {
-          const b = [...base];
-          const i = Math.min(b.length, Math.floor(where * (b.length + 1)));
-          if (op === 'delete') b.splice(i, 1);
-          else if (op === 'insert') b.splice(i, 0, x);
-          else if (op === 'replace') b[i] = x;
-          else if (op === 'truncate') b.length = i;
-          return b;
-        });
+        const parts = edits.map((edit) => edited(base, edit));
         const whole = Buffer.from(parts.flat());
         let at = 0;
         d.checkAll(parts.map((p) => whole.subarray(at, (at += p.length))));
