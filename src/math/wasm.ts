@@ -1,4 +1,5 @@
 import { SAMPLERS_WASM } from './samplers-wasm.js';
+import { instantiate, WASM_PAGE as PAGE } from './wasm-module.js';
 
 /**
  * The WebAssembly half of the samplers (assembly/samplers.ts): its functions and its memory.
@@ -11,24 +12,6 @@ import { SAMPLERS_WASM } from './samplers-wasm.js';
  * they do not fit. Growing detaches every view of the old memory, so views must be taken again
  * after each call to it, and none may be held across one.
  */
-
-// Node's global WebAssembly, typed for what is used here: the lib that declares it ("DOM") is
-// not in this project's.
-declare global {
-  namespace WebAssembly {
-    class Module {
-      constructor(bytes: Uint8Array);
-    }
-    class Instance {
-      constructor(module: Module, imports: object);
-      readonly exports: object;
-    }
-    class Memory {
-      readonly buffer: ArrayBuffer;
-      grow(pages: number): number;
-    }
-  }
-}
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -79,10 +62,9 @@ interface Exports {
   dataEnd(): number;
 }
 
-const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SAMPLERS_WASM, 'base64')), {}).exports as unknown as Exports;
+const exports = instantiate<Exports>(SAMPLERS_WASM);
 const memory = exports.memory;
 
-const PAGE = 65_536;
 const STAGING_AT = PAGE;
 const STAGING = 8192;
 const RESIDENT_AT = STAGING_AT + 8 * STAGING;

@@ -1,3 +1,4 @@
+import { instantiate, WASM_PAGE as PAGE } from '../math/wasm-module.js';
 import type { SourceRecord } from './record.js';
 import { JSON_SCAN_WASM } from './json-scan-wasm.js';
 
@@ -25,10 +26,9 @@ interface Exports {
   dataEnd(): number;
 }
 
-const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(JSON_SCAN_WASM, 'base64')), {}).exports as unknown as Exports;
+const exports = instantiate<Exports>(JSON_SCAN_WASM);
 const memory = exports.memory;
 
-const PAGE = 65_536;
 const CONFIG_AT = PAGE;
 /** The keys' table, their bytes, the duplicate marks, the shape and the targets: at most this much. */
 const CONFIG_BYTES = 16_384;
