@@ -40,8 +40,8 @@ let message: u32 = 0;
 /**
  * The top-level members of the last message read, after json-shape.ts: messages from one
  * producer mostly repeat their keys in the same order, so member i is first compared, 16 bytes
- * at a time, with the bytes `"key":` member i had last time, instead of reading its key and
- * looking it up. Identical bytes mean an identical key, so the outcome is the one reading the
+ * at a time, with the bytes member i had last time from its separator to its colon (`,"key":`,
+ * whitespace and all), instead of reading its key and looking it up. Identical bytes mean an identical key, so the outcome is the one reading the
  * key would have had. Entry i (SHAPE_ENTRY bytes): its length, its field (-1 for none), the
  * bytes.
  */

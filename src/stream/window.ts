@@ -61,15 +61,7 @@ export class SlidingWindow {
         this.evictBefore(timestampMs - this.maxAgeMs!);
       } else if (timestampMs < this.newestMs - this.maxAgeMs!) return false;
     }
-    let slot: number;
-    if (this.count < this.capacity) {
-      slot = this.head + this.count;
-      if (slot >= this.capacity) slot -= this.capacity;
-      this.count++;
-    } else {
-      slot = this.head;
-      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
-    }
+    const slot = this.claim();
     const base = slot * d;
     for (let j = 0; j < d; j++) this.data[base + j] = v[offset + j]!;
     if (this.times !== undefined) this.times[slot] = timestampMs;
@@ -96,38 +88,36 @@ export class SlidingWindow {
       return offered;
     }
     let added = 0;
-    const capacity = this.capacity;
     const data = this.data;
-    let head = this.head;
-    let size = this.count;
     for (let i = 0; i < count; i++) {
       if (verdicts[first + i] !== 0) continue;
-      let slot: number;
-      if (size < capacity) {
-        slot = head + size;
-        if (slot >= capacity) slot -= capacity;
-        size++;
-      } else {
-        slot = head;
-        head = head + 1 === capacity ? 0 : head + 1;
-      }
+      const slot = this.claim();
       const from = (first + i) * d;
       for (let j = 0; j < d; j++) data[slot * d + j] = rows[from + j]!;
       const lane = lanes[i]!;
       if (lane >= 0) {
         if (this.lanes === undefined) {
-          this.lanes = new Int32Array(capacity).fill(-1);
-          this.positions = new Float64Array(capacity);
+          this.lanes = new Int32Array(this.capacity).fill(-1);
+          this.positions = new Float64Array(this.capacity);
         }
         this.lanes[slot] = lane;
         this.positions![slot] = positions[i]!;
       }
       added++;
     }
-    this.head = head;
-    this.count = size;
     this.changes += added;
     return added;
+  }
+
+  /** The slot for a new vector: the next free one, or the oldest's, which leaves the window. */
+  private claim(): number {
+    if (this.count < this.capacity) {
+      const slot = this.head + this.count++;
+      return slot >= this.capacity ? slot - this.capacity : slot;
+    }
+    const slot = this.head;
+    this.head = slot + 1 === this.capacity ? 0 : slot + 1;
+    return slot;
   }
 
   /** Records where the newest vector came from; call right after a `push` that returned true. */
