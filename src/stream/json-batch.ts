@@ -1,4 +1,6 @@
 import { instantiate, WASM_PAGE as PAGE } from '../math/wasm-module.js';
+import type { RejectReason } from './decode.js';
+import { SCAN_REASONS } from './json-fields.js';
 import type { SourceRecord } from './record.js';
 import { JSON_SCAN_WASM } from './json-scan-wasm.js';
 
@@ -50,8 +52,8 @@ export interface BatchTarget {
 
 /** The verdict on a message for a stream: its vector (then in `rows`), or why not. */
 export const VECTOR = 0;
-/** The reasons behind the other verdicts, by verdict (json-fields.ts's codes, then out of bounds). */
-export const VERDICT_REASONS = [undefined, 'missing_field', 'not_numeric', 'not_finite', 'out_of_bounds'] as const;
+/** The reasons behind the other verdicts, by verdict: json-fields.ts's codes, then out of bounds (assembly/json-scan.ts's OUT_OF_BOUNDS). */
+export const VERDICT_REASONS: readonly (RejectReason | undefined)[] = [...SCAN_REASONS, 'out_of_bounds'];
 
 /** The scanner whose configuration is in the module now. */
 let configured: BatchScanner | undefined;
